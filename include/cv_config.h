@@ -1,0 +1,75 @@
+/* The kiosk's configuration: defaults, and parsing of the INI text (through
+ * inih) with a precise message for the first wrong key or value. Pure: the
+ * caller reads the file. docs/config.md documents every key. */
+#ifndef CV_CONFIG_H
+#define CV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cv_clock.h"
+
+#define CV_PATH_MAX 512
+#define CV_ID_MAX 64
+#define CV_NAME_MAX 128
+
+enum cv_mode {
+	CV_MODE_CHECKIN, /* arrivals only, no pairs */
+	CV_MODE_MEET,    /* a second badge records the encounter at once */
+	CV_MODE_BOTH,    /* a pair is recorded when its answer is not "not together" */
+};
+
+enum cv_reader_driver { CV_READER_DRIVER_SIM, CV_READER_DRIVER_NFC };
+
+struct cv_config {
+	/* [kiosk] */
+	char kiosk_id[CV_ID_MAX];
+	char kiosk_name[CV_NAME_MAX];
+	char zone[CV_ID_MAX];
+	enum cv_mode mode;
+	/* [store] */
+	char store_path[CV_PATH_MAX];
+	/* [reader] */
+	enum cv_reader_driver reader_driver;
+	char reader_connstring[CV_PATH_MAX];
+	char reader_script[CV_PATH_MAX];
+	char reader_sim_keys[CV_PATH_MAX]; /* comma-separated UIDs for keys 1..9 */
+	/* [display] */
+	int display_width;
+	int display_height;
+	bool display_fullscreen;
+	int display_input_poll_ms;
+	char display_font[CV_PATH_MAX]; /* empty: found through fontconfig */
+	bool sound;
+	/* [assets] */
+	char assets_dir[CV_PATH_MAX]; /* empty: the built-in search path */
+	char assets_language[16];
+	char assets_prompts[CV_ID_MAX];
+	char assets_theme[CV_ID_MAX];
+	/* [flow] */
+	int pair_window_ms;
+	int debounce_ms;
+	int prompt_timeout_ms;
+	int message_ms;
+	/* [clock] */
+	enum cv_clock_trust clock_trust;
+	/* [sync] */
+	char sync_url[CV_PATH_MAX];
+	char sync_token_file[CV_PATH_MAX];
+
+	char source[CV_PATH_MAX]; /* the file these came from, or "(defaults)" */
+};
+
+/* Fills every key with its documented default. */
+void cv_config_defaults(struct cv_config *cfg);
+
+/* Applies the INI text on top of what cfg holds. filename is used only in
+ * messages. On the first unknown section or key, or a value out of range,
+ * returns CV_EINVAL and writes "FILE:LINE: [section] key: why" into err.
+ * cfg may be partly updated on failure: callers stop start-up. */
+int cv_config_parse(const char *text, const char *filename, struct cv_config *cfg, char *err,
+		    size_t errlen);
+
+const char *cv_config_mode_name(enum cv_mode mode);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder while the module is written */
+#include "cv_error.h"
