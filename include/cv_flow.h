@@ -122,14 +122,23 @@ void cv_flow_init(struct cv_flow_state *state);
 
 /* Applies one event. Deadlines that passed by ev->now_ms are applied first,
  * so a TICK is only needed to leave a screen on time. out is always reset.
- * Returns true when the screen or anything drawn from the state changed. */
+ * Returns true when the screen or anything drawn from the state changed
+ * (the people, the answer, reader_online, store_failed, pending_write_id).
+ * A now_ms earlier than state->entered_ms (a clock run backwards) counts as
+ * entered_ms: no time passed. params must be valid (cv_flow_check) and the
+ * same for every step of a flow; change them only while the screen is idle.
+ * Pure: no I/O, clock, allocation or logging; call from one thread. */
 bool cv_flow_step(struct cv_flow_state *state, const struct cv_flow_params *params,
 		  const struct cv_flow_event *ev, struct cv_flow_effects *out);
 
 /* Checks the invariants of a state (asserted after every step in debug
- * builds and in the tests). Returns NULL when they hold, else which failed. */
+ * builds and in the tests). Returns NULL when they hold, else a static text
+ * naming the one that failed. params may be NULL: the checks that depend on
+ * the mode and the options are then skipped. */
 const char *cv_flow_check(const struct cv_flow_state *state, const struct cv_flow_params *params);
 
+/* The screen's lower-case name ("idle", "welcome", ...; used for screenshot
+ * file names), or "invalid" for a value out of range. */
 const char *cv_flow_screen_name(enum cv_screen screen);
 
 #endif
