@@ -21,26 +21,42 @@ enum cv_mode {
 
 enum cv_reader_driver { CV_READER_DRIVER_SIM, CV_READER_DRIVER_NFC };
 
+/* The card families the NFC reader polls for: a bitmask of these. */
+enum cv_modulation {
+	CV_MODULATION_ISO14443A = 1 << 0, /* MIFARE, NTAG: nearly every badge */
+	CV_MODULATION_ISO14443B = 1 << 1,
+	CV_MODULATION_FELICA = 1 << 2,
+};
+
+#define CV_BOARD_MAX 64
+#define CV_SIM_KEYS_MAX 9 /* keys 1..9 of the sim reader */
+
 struct cv_config {
 	/* [kiosk] */
 	char kiosk_id[CV_ID_MAX];
 	char kiosk_name[CV_NAME_MAX];
 	char zone[CV_ID_MAX];
 	enum cv_mode mode;
+	char board[CV_BOARD_MAX]; /* a board profile name; empty: none. main resolves it */
 	/* [store] */
 	char store_path[CV_PATH_MAX];
 	/* [reader] */
 	enum cv_reader_driver reader_driver;
 	char reader_connstring[CV_PATH_MAX];
 	char reader_script[CV_PATH_MAX];
-	char reader_sim_keys[CV_PATH_MAX]; /* comma-separated UIDs for keys 1..9 */
+	/* Comma-separated UIDs for keys 1..9, each normalised to upper-case hex
+	 * without separators (cv_badge_uid_parse reads them back). */
+	char reader_sim_keys[CV_PATH_MAX];
+	unsigned reader_modulations;   /* enum cv_modulation bits, never 0 */
+	int reader_health_interval_ms; /* how often the reader's health is checked */
 	/* [display] */
 	int display_width;
 	int display_height;
 	bool display_fullscreen;
+	int display_rotation; /* 0, 90, 180 or 270 degrees clockwise */
 	int display_input_poll_ms;
 	char display_font[CV_PATH_MAX]; /* empty: found through fontconfig */
-	bool sound;
+	bool sound; /* [audio] sound */
 	/* [assets] */
 	char assets_dir[CV_PATH_MAX]; /* empty: the built-in search path */
 	char assets_language[16];
@@ -63,13 +79,20 @@ struct cv_config {
 /* Fills every key with its documented default. */
 void cv_config_defaults(struct cv_config *cfg);
 
-/* Applies the INI text on top of what cfg holds. filename is used only in
- * messages. On the first unknown section or key, or a value out of range,
- * returns CV_EINVAL and writes "FILE:LINE: [section] key: why" into err.
- * cfg may be partly updated on failure: callers stop start-up. */
+/* Applies the INI text on top of what cfg holds; cfg->source becomes
+ * filename (NULL: "(string)"), which messages also name. Section and key
+ * names match in any case; a key given twice keeps its last value. On the
+ * first syntax error, unknown section or key, or value out of range, returns
+ * CV_EINVAL and writes "FILE:LINE: [section] key: why (got 'value')" into
+ * err (err may be NULL when errlen is 0). cfg may be partly updated on
+ * failure: callers stop start-up. */
 int cv_config_parse(const char *text, const char *filename, struct cv_config *cfg, char *err,
 		    size_t errlen);
 
 const char *cv_config_mode_name(enum cv_mode mode);
+
+/* Longest line cv_config_parse accepts, in bytes without the line break and
+ * leading blanks (comment lines may be longer). */
+#define CV_CONFIG_LINE_MAX 196
 
 #endif

@@ -27,18 +27,24 @@ struct cv_roster {
 	size_t warning_count;
 };
 
-/* Parses text (UTF-8, optional BOM, LF or CRLF). On success fills *out,
- * which the caller frees with cv_roster_free, and returns 0. On failure
- * returns CV_EINVAL (or CV_ENOMEM) with "line N: why" in err and *out
- * empty. */
+/* Parses text (UTF-8, optional BOM, LF or CRLF); the first row names the
+ * columns, in any case: name (required), organization (or organisation,
+ * company), role, email, external_id (or id), badge_uid (or uid, badge).
+ * Other columns are ignored with a warning each.
+ * Rows whose fields are all empty are skipped; fields are trimmed; a row
+ * with fewer fields than the header has the rest empty. At most 100,000
+ * rows and 1,024 bytes a field. On success fills *out, which the caller
+ * frees with cv_roster_free, and returns 0. On failure returns CV_EINVAL (or
+ * CV_ENOMEM) with "line N: why" in err (err may be NULL when errlen is 0)
+ * and *out empty. */
 int cv_roster_parse(const char *text, size_t len, struct cv_roster *out, char *err,
 		    size_t errlen);
 
 void cv_roster_free(struct cv_roster *roster);
 
 const char *cv_role_name(enum cv_role role);
-/* Returns 0 and sets *out for "attendee", "organizer", "staff" (any case),
- * else CV_EINVAL. */
+/* Returns 0 and sets *out for "attendee", "organizer" (or "organiser"),
+ * "staff" (any case), else CV_EINVAL. */
 int cv_role_parse(const char *text, enum cv_role *out);
 
 #endif

@@ -4,7 +4,9 @@
  *   <delay_ms> remove
  *   <delay_ms> press <option-id>
  *   <delay_ms> touch <x> <y>
- * delay_ms counts from the previous event. Pure. */
+ * delay_ms counts from the previous event (0..86400000). A UID is 4, 7 or
+ * 10 bytes in hex, with optional ':' or ' ' between bytes; an option-id is
+ * 1..47 of [A-Za-z0-9_-]; x and y are 0..10000. Pure. */
 #ifndef CV_SIMSCRIPT_H
 #define CV_SIMSCRIPT_H
 
@@ -27,8 +29,8 @@ struct cv_sim_step {
 	size_t line;
 };
 
-/* Parses a whole script. On success *steps (owned by the caller, free())
- * and *count are set and 0 is returned. On a bad line returns CV_EINVAL with
+/* Parses a whole script. On success *steps (owned by the caller, free();
+ * NULL when there are no steps) and *count are set and 0 is returned. On a bad line returns CV_EINVAL with
  * "line N: why" in err, and *steps NULL. */
 int cv_simscript_parse(const char *text, size_t len, struct cv_sim_step **steps, size_t *count,
 		       char *err, size_t errlen);
