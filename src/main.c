@@ -1,0 +1,340 @@
+/* convene: the command line. Parses the global options and the subcommand,
+ * loads the config, and hands over to the module that does the work. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cv_app.h"
+#include "cv_clock.h"
+#include "cv_config.h"
+#include "cv_error.h"
+#include "cv_export.h"
+#include "cv_fileutil.h"
+#include "cv_log.h"
+#include "cv_roster.h"
+#include "cv_store.h"
+#include "cv_demo.h"
+
+#define CV_LOG_TAG "main"
+
+#define CONFIG_MAX_BYTES (1u << 20)
+#define ROSTER_MAX_BYTES (64u << 20)
+
+static const char usage_text[] =
+	"usage: convene [--config FILE] [--verbose] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  run [--headless] [--screenshots DIR] [--exit-when-done]\n"
+	"                           run the kiosk\n"
+	"  demo [--out DIR] [--headless]\n"
+	"                           make a demo roster and play a scripted tour\n"
+	"  import-roster FILE.csv   add or update people and badges from a CSV roster\n"
+	"  export --format csv --out DIR\n"
+	"                           write people, check-ins and encounters\n"
+	"  status [--json]          counts of what the store holds\n"
+	"  sync                     upload to the main server\n"
+	"  serve                    receive uploads from kiosks\n"
+	"  reader-check             test the NFC reader\n"
+	"\n"
+	"options:\n"
+	"  --config FILE   the INI config (default: $CONVENE_CONFIG, else built-in defaults)\n"
+	"  --verbose       log debug messages\n"
+	"  --help          this text\n"
+	"  --version       the program's version\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "convene: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage_text);
+	return 2;
+}
+
+static int load_config(const char *path, struct cv_config *cfg)
+{
+	cv_config_defaults(cfg);
+	if (!path || !*path)
+		return 0;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = cv_file_read_all(path, CONFIG_MAX_BYTES, &text, &len);
+	if (rc != 0) {
+		fprintf(stderr, "convene: cannot read config %s: %s\n", path, cv_strerror(rc));
+		return 2;
+	}
+	char err[512];
+	rc = cv_config_parse(text, path, cfg, err, sizeof err);
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "convene: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* Parses a subcommand's options with getopt_long; argv[0] is the command. */
+struct cmd_opts {
+	bool headless, exit_when_done, json;
+	const char *screenshots, *format, *out;
+	int positional; /* index of the first positional argument */
+};
+
+static int parse_cmd_opts(int argc, char **argv, const char *allowed, struct cmd_opts *o)
+{
+	static const struct option longs[] = {
+		{"headless", no_argument, NULL, 'H'},
+		{"exit-when-done", no_argument, NULL, 'E'},
+		{"json", no_argument, NULL, 'J'},
+		{"screenshots", required_argument, NULL, 'S'},
+		{"format", required_argument, NULL, 'F'},
+		{"out", required_argument, NULL, 'O'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof *o);
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
+		if (c == '?' || !strchr(allowed, c)) {
+			const char *bad = argv[optind - 1];
+			if (c == '?' && optopt)
+				return usage_error("option '%s' needs a value", bad);
+			return usage_error("unknown option '%s'", bad);
+		}
+		switch (c) {
+		case 'H': o->headless = true; break;
+		case 'E': o->exit_when_done = true; break;
+		case 'J': o->json = true; break;
+		case 'S': o->screenshots = optarg; break;
+		case 'F': o->format = optarg; break;
+		case 'O': o->out = optarg; break;
+		}
+	}
+	o->positional = optind;
+	return 0;
+}
+
+static int open_store(const struct cv_config *cfg, struct cv_store **store)
+{
+	char err[512];
+	int rc = cv_store_open(cfg->store_path, cfg->kiosk_id, store, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "convene: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_run(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "HES", &o);
+	if (rc != 0)
+		return rc;
+	if (o.positional < argc)
+		return usage_error("run takes no argument '%s'", argv[o.positional]);
+	struct cv_run_options run = {
+		.headless = o.headless,
+		.screenshot_dir = o.screenshots,
+		.exit_when_done = o.exit_when_done,
+	};
+	return cv_app_run(cfg, &run);
+}
+
+static int cmd_import_roster(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "", &o);
+	if (rc != 0)
+		return rc;
+	if (argc - o.positional != 1)
+		return usage_error("%s", "import-roster needs exactly one CSV file");
+	const char *path = argv[o.positional];
+	char *text = NULL;
+	size_t len = 0;
+	rc = cv_file_read_all(path, ROSTER_MAX_BYTES, &text, &len);
+	if (rc != 0) {
+		fprintf(stderr, "convene: cannot read %s: %s\n", path, cv_strerror(rc));
+		return 1;
+	}
+	struct cv_roster roster;
+	char err[512];
+	rc = cv_roster_parse(text, len, &roster, err, sizeof err);
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "convene: %s: %s; nothing was imported\n", path, err);
+		return 1;
+	}
+	for (size_t i = 0; i < roster.warning_count; i++)
+		fprintf(stderr, "convene: %s: warning: %s\n", path, roster.warnings[i]);
+
+	struct cv_store *store;
+	if (open_store(cfg, &store) != 0) {
+		cv_roster_free(&roster);
+		return 1;
+	}
+	struct cv_stamp stamp = cv_clock_stamp();
+	struct cv_import_stats stats;
+	rc = cv_store_import_roster(store, &roster, &stamp, &stats, err, sizeof err);
+	cv_store_close(store);
+	size_t count = roster.count;
+	cv_roster_free(&roster);
+	if (rc != 0) {
+		fprintf(stderr, "convene: %s: %s; nothing was imported\n", path, err);
+		return 1;
+	}
+	printf("%s: %zu people: %lld added, %lld updated, %lld unchanged; %lld badges bound\n", path,
+	       count, (long long)stats.added, (long long)stats.updated,
+	       (long long)stats.unchanged, (long long)stats.badges_bound);
+	return 0;
+}
+
+static int cmd_status(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "J", &o);
+	if (rc != 0)
+		return rc;
+	if (o.positional < argc)
+		return usage_error("status takes no argument '%s'", argv[o.positional]);
+	struct cv_store *store;
+	if (open_store(cfg, &store) != 0)
+		return 1;
+	struct cv_stamp now = cv_clock_stamp();
+	char today[11];
+	cv_clock_local_date(now.wall_ms, today);
+	struct cv_store_status st;
+	rc = cv_store_status(store, today, &st);
+	cv_store_close(store);
+	if (rc != 0) {
+		fprintf(stderr, "convene: cannot read the store's status: %s\n", cv_strerror(rc));
+		return 1;
+	}
+	if (!o.json) {
+		printf("kiosk %s, store %s (schema %d)\n", st.kiosk_id, cfg->store_path,
+		       st.schema_version);
+		printf("people %lld, badges %lld\n", (long long)st.people, (long long)st.badges);
+		printf("checked in today (%s) %lld; check-ins %lld; encounters %lld; taps %lld\n",
+		       today, (long long)st.checked_in, (long long)st.checkins,
+		       (long long)st.encounters, (long long)st.taps);
+		printf("pending upload %lld\n", (long long)st.pending_upload);
+		return 0;
+	}
+	json_t *obj = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+				"kiosk_id", st.kiosk_id, "schema_version", st.schema_version,
+				"people", (json_int_t)st.people, "badges", (json_int_t)st.badges,
+				"checked_in", (json_int_t)st.checked_in, "checkins",
+				(json_int_t)st.checkins, "encounters", (json_int_t)st.encounters,
+				"taps", (json_int_t)st.taps, "pending_upload",
+				(json_int_t)st.pending_upload, "today", today, "store",
+				cfg->store_path);
+	if (!obj) {
+		fprintf(stderr, "convene: cannot build the status JSON\n");
+		return 1;
+	}
+	char *text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (!text)
+		return 1;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+static int cmd_export(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "FO", &o);
+	if (rc != 0)
+		return rc;
+	if (o.positional < argc)
+		return usage_error("export takes no argument '%s'", argv[o.positional]);
+	if (!o.format || !o.out)
+		return usage_error("%s", "export needs --format FORMAT and --out PATH");
+	if (strcmp(o.format, "csv") != 0) {
+		fprintf(stderr, "convene: export format '%s' is not built yet (csv is)\n", o.format);
+		return 2;
+	}
+	struct cv_store *store;
+	if (open_store(cfg, &store) != 0)
+		return 1;
+	char err[512];
+	rc = cv_export_csv(store, o.out, err, sizeof err);
+	cv_store_close(store);
+	if (rc != 0) {
+		fprintf(stderr, "convene: export failed: %s\n", err);
+		return 1;
+	}
+	printf("wrote people.csv, checkins.csv and encounters.csv to %s\n", o.out);
+	return 0;
+}
+
+static int cmd_not_built(const char *name)
+{
+	fprintf(stderr, "convene: '%s' is not built yet\n", name);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = getenv("CONVENE_CONFIG");
+	int c;
+
+	opterr = 0;
+	/* "+": stop at the subcommand; its own options follow it. */
+	while ((c = getopt_long(argc, argv, "+", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'v': cv_log_set_level(CV_LOG_DEBUG); break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("convene %s\n", CONVENE_VERSION); return 0;
+		default:
+			if (optopt)
+				return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+
+	static const char *const commands[] = {"run",    "demo",  "import-roster", "export",
+					       "status", "sync",  "serve",         "reader-check"};
+	bool known = false;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		known = known || strcmp(cmd, commands[i]) == 0;
+	if (!known)
+		return usage_error("unknown command '%s'", cmd);
+
+	struct cv_config cfg;
+	int rc = load_config(config_path, &cfg);
+	if (rc != 0)
+		return rc;
+	if (cv_clock_init(cfg.clock_trust) != 0)
+		cv_log_warn("cannot read the boot id; records carry 'unknown'");
+
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "demo") == 0)
+		return cv_demo_main(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "import-roster") == 0)
+		return cmd_import_roster(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(&cfg, sub_argc, sub_argv);
+	return cmd_not_built(cmd);
+}
