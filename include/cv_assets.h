@@ -7,6 +7,7 @@
 #define CV_ASSETS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cv_config.h"
@@ -61,5 +62,11 @@ int cv_assets_option_index(const struct cv_assets *assets, const char *id);
 int cv_assets_not_together(const struct cv_assets *assets);
 
 const struct cv_theme *cv_assets_theme(const struct cv_assets *assets);
+
+/* The "section.key" names of every UI string the screens draw. Loading a
+ * language that lacks one of them fails, naming the key, so a translation
+ * cannot silently miss a text. Sets *keys to a static array; returns its
+ * length. */
+size_t cv_assets_ui_keys(const char *const **keys);
 
 #endif
