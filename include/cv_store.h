@@ -39,13 +39,14 @@ int cv_store_exec(struct cv_store *store, const char *sql);
 /* What a tap resolved to. */
 struct cv_tap_result {
 	int64_t tap_seq;
-	bool known;          /* bound to a person through an active badge */
+	bool known;          /* an active badge's person, or (UID never bound) the NDEF id's */
 	bool checked_in_now; /* first known tap of this person today in this zone */
 	struct cv_flow_person person;
 };
 
 /* Appends a tap to the raw log and, for a known badge on its first tap of
- * the day in zone, a check-in, in one transaction committed before return
+ * the day (local date of stamp->wall_ms) in zone, a check-in, in one
+ * transaction committed before return
  * (the WAL write survives the process dying; durability.c makes it safe
  * against power loss within a second). uid_hex is normalised hex.
  * ndef_id is the attendee id read from the badge, or NULL: it binds
@@ -60,7 +61,8 @@ int cv_store_record_encounter(struct cv_store *store, int64_t person_a, int64_t 
 			      const char *zone, const struct cv_stamp *stamp, int64_t *seq_out);
 
 /* Appends the answer to the encounter recorded with tap b_tap_seq by this
- * kiosk. Returns CV_ENOTFOUND when there is none. */
+ * kiosk (the latest answer counts). Returns CV_ENOTFOUND when there is
+ * none. */
 int cv_store_record_answer(struct cv_store *store, int64_t b_tap_seq, const char *answer,
 			   const struct cv_stamp *stamp);
 
@@ -136,8 +138,9 @@ struct cv_encounter_row {
 	struct cv_record_clock clock;
 };
 
-/* Each calls cb once per row in (kiosk, sequence) order; a non-zero return
- * from cb stops the walk and is returned. */
+/* Each calls cb once per row in (kiosk, sequence) order (people: by id),
+ * all from one snapshot; a non-zero return from cb stops the walk and is
+ * returned. cb may read through the store but not write to it. */
 int cv_store_foreach_person(struct cv_store *store,
 			    int (*cb)(const struct cv_person_row *row, void *ctx), void *ctx);
 int cv_store_foreach_checkin(struct cv_store *store,
