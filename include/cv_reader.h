@@ -35,7 +35,8 @@ struct cv_reader_event {
 	char ndef_id[CV_READER_TEXT_MAX];   /* attendee id from the badge's NDEF, "" if none */
 	char option[CV_SIM_OPTION_MAX];     /* PRESS */
 	int x, y;                           /* TOUCH */
-	char detail[128];                   /* OFFLINE: why */
+	char detail[128];                   /* OFFLINE: why; ONLINE: device name and firmware */
+	char ndef_info[160]; /* PRESENT (nfc): the NDEF records read, for reader-check */
 };
 
 struct cv_reader;
