@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "cv_export.h"
 #include "cv_fileutil.h"
 #include "cv_log.h"
+#include "cv_reader_check.h"
 #include "cv_roster.h"
 #include "cv_store.h"
 #include "cv_demo.h"
@@ -38,7 +40,8 @@ static const char usage_text[] =
 	"  status [--json]          counts of what the store holds\n"
 	"  sync                     upload to the main server\n"
 	"  serve                    receive uploads from kiosks\n"
-	"  reader-check             test the NFC reader\n"
+	"  reader-check [--wait SECONDS]\n"
+	"                           test the NFC reader: devices, firmware, one badge\n"
 	"\n"
 	"options:\n"
 	"  --config FILE   the INI config (default: $CONVENE_CONFIG, else built-in defaults)\n"
@@ -46,10 +49,13 @@ static const char usage_text[] =
 	"  --help          this text\n"
 	"  --version       the program's version\n";
 
-static int usage_error(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
 	fprintf(stderr, "convene: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n\n%s", usage_text);
 	return 2;
 }
@@ -79,7 +85,7 @@ static int load_config(const char *path, struct cv_config *cfg)
 /* Parses a subcommand's options with getopt_long; argv[0] is the command. */
 struct cmd_opts {
 	bool headless, exit_when_done, json;
-	const char *screenshots, *format, *out;
+	const char *screenshots, *format, *out, *wait;
 	int positional; /* index of the first positional argument */
 };
 
@@ -92,6 +98,7 @@ static int parse_cmd_opts(int argc, char **argv, const char *allowed, struct cmd
 		{"screenshots", required_argument, NULL, 'S'},
 		{"format", required_argument, NULL, 'F'},
 		{"out", required_argument, NULL, 'O'},
+		{"wait", required_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -112,6 +119,7 @@ static int parse_cmd_opts(int argc, char **argv, const char *allowed, struct cmd
 		case 'S': o->screenshots = optarg; break;
 		case 'F': o->format = optarg; break;
 		case 'O': o->out = optarg; break;
+		case 'W': o->wait = optarg; break;
 		}
 	}
 	o->positional = optind;
@@ -273,6 +281,29 @@ static int cmd_export(const struct cv_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_reader_check(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "W", &o);
+	if (rc != 0)
+		return rc;
+	if (o.positional < argc)
+		return usage_error("reader-check takes no argument '%s'", argv[o.positional]);
+	int wait_s = 30;
+	if (o.wait) {
+		char *end;
+		long v = strtol(o.wait, &end, 10);
+		if (*end || v < 1 || v > 3600)
+			return usage_error("--wait needs whole seconds from 1 to 3600, got '%s'",
+					   o.wait);
+		wait_s = (int)v;
+	}
+	if (cfg->reader_driver != CV_READER_DRIVER_NFC)
+		fprintf(stderr, "convene: note: [reader] driver is 'sim'; checking the nfc reader "
+				"anyway\n");
+	return cv_reader_check(cfg, wait_s * 1000);
+}
+
 static int cmd_not_built(const char *name)
 {
 	fprintf(stderr, "convene: '%s' is not built yet\n", name);
@@ -336,5 +367,7 @@ int main(int argc, char **argv)
 		return cmd_status(&cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "reader-check") == 0)
+		return cmd_reader_check(&cfg, sub_argc, sub_argv);
 	return cmd_not_built(cmd);
 }

@@ -16,7 +16,7 @@
 
 #include "cv_error.h"
 #include "cv_log.h"
-#include "store_schema.h"
+#include "store_internal.h"
 
 #define CV_LOG_TAG "store"
 
@@ -1195,4 +1195,19 @@ int cv_store_make_durable(struct cv_store *store)
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
 		return cv_store_sqlite_error(store->db, rc, "checkpointing");
 	return 0;
+}
+
+sqlite3 *cv_store_db(struct cv_store *store)
+{
+	return store->db;
+}
+
+const char *cv_store_kiosk_id(const struct cv_store *store)
+{
+	return store->kiosk_id;
+}
+
+int cv_store_next_seq(struct cv_store *store, int64_t *seq)
+{
+	return next_seq(store, seq);
 }

@@ -76,7 +76,7 @@ class ConfigErrors(unittest.TestCase):
 class NotBuiltYet(unittest.TestCase):
     def test_commands_of_later_work(self):
         k = Kiosk("notbuilt")
-        for cmd in ("sync", "serve"):
+        for cmd in ("sync", "serve"):  # reader-check is built
             r = k.run(cmd)
             self.assertEqual(r.returncode, 2, cmd)
             self.assertIn("not built yet", r.stderr)

@@ -1,0 +1,24 @@
+/* The seam for the store's companion files (sync, people, network): the
+ * connection behind a store handle and the per-kiosk sequence. Private to
+ * the store's own files; nothing else in src/ includes it. */
+#ifndef CV_STORE_INTERNAL_H
+#define CV_STORE_INTERNAL_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "cv_store.h"
+#include "store_schema.h"
+
+/* The handle's connection. Same thread rules as the handle. */
+sqlite3 *cv_store_db(struct cv_store *store);
+
+/* The kiosk id this connection writes records as. */
+const char *cv_store_kiosk_id(const struct cv_store *store);
+
+/* Allocates this kiosk's next sequence number, inside the caller's
+ * transaction (a rollback gives it back). */
+int cv_store_next_seq(struct cv_store *store, int64_t *seq);
+
+#endif
