@@ -218,7 +218,10 @@ static int device_open(struct nfc_backend *b)
 	if (cv_reader_clear_stale_claim(b->connstring) == 1)
 		cv_log_warn("cleared a claim left on %s by a program that stopped", b->connstring);
 
-	nfc_device *dev = nfc_open(b->ctx, b->connstring[0] ? b->connstring : NULL);
+	/* libnfc declares the connstring as a whole nfc_connstring array. */
+	nfc_connstring wanted;
+	snprintf(wanted, sizeof wanted, "%s", b->connstring);
+	nfc_device *dev = nfc_open(b->ctx, wanted[0] ? wanted : NULL);
 	if (!dev) {
 		char why[128];
 		if (cv_reader_diagnose(b->connstring, why, sizeof why) != 0)
