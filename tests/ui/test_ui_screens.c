@@ -136,7 +136,7 @@ static void make_grid_assets(char *dir, size_t len)
 {
 	const char *src = CONVENE_SOURCE_ASSETS;
 	const char *parts[] = {"strings", "themes", "sounds"};
-	char path[1024], target[1024], text[4096];
+	char path[2048], target[2048], text[4096];
 	size_t used;
 
 	snprintf(dir, len, "%s/ui-assets", artifacts);
