@@ -30,6 +30,7 @@ enum cv_modulation {
 
 #define CV_BOARD_MAX 64
 #define CV_SIM_KEYS_MAX 9 /* keys 1..9 of the sim reader */
+#define CV_ORGANIZER_HASH_MAX 160 /* an Argon2id string of crypto_pwhash_str, with room */
 
 struct cv_config {
 	/* [kiosk] */
@@ -72,6 +73,27 @@ struct cv_config {
 	/* [sync] */
 	char sync_url[CV_PATH_MAX];
 	char sync_token_file[CV_PATH_MAX];
+	char sync_ca_file[CV_PATH_MAX];       /* empty: the system's CA store */
+	char sync_pinned_pubkey[CV_PATH_MAX]; /* curl's "sha256//BASE64;..." or a key file */
+	int sync_interval_s;        /* the background thread's pause between syncs */
+	int sync_batch_size;        /* records per request */
+	int sync_connect_timeout_s;
+	int sync_timeout_s;         /* a whole request, once connected */
+	int sync_attempts;          /* tries of one request before `convene sync` gives up */
+	char sync_server_public_key_file[CV_PATH_MAX]; /* seals bundles; empty: not sealed */
+	/* [serve] */
+	char serve_listen[CV_NAME_MAX]; /* HOST:PORT */
+	char serve_tokens_file[CV_PATH_MAX];
+	char serve_public_key_file[CV_PATH_MAX];
+	char serve_secret_key_file[CV_PATH_MAX];
+	/* [kiosk] mode = live: the live attendance screen only, no reader */
+	bool live_screen;
+	/* [organizer] */
+	char organizer_pin_hash[CV_ORGANIZER_HASH_MAX]; /* crypto_pwhash_str; empty: no organiser mode */
+	char organizer_zones[CV_PATH_MAX]; /* comma-separated zones the menu offers */
+	char organizer_export_dir[CV_PATH_MAX]; /* where USB sticks are mounted */
+	/* [consent] */
+	bool consent_ask; /* ask on screen at a person's first tap when the roster did not say */
 
 	char source[CV_PATH_MAX]; /* the file these came from, or "(defaults)" */
 };

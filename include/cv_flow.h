@@ -11,6 +11,7 @@
 
 #include "cv_badge.h"
 #include "cv_config.h"
+#include "cv_consent.h"
 
 enum cv_screen {
 	CV_SCREEN_IDLE,    /* "tap your badge" */
@@ -19,6 +20,8 @@ enum cv_screen {
 	CV_SCREEN_THANKS,  /* the pair's answer is saved */
 	CV_SCREEN_UNKNOWN, /* a badge bound to nobody: "please see a host" */
 	CV_SCREEN_REFUSED, /* a random-UID card: it cannot be a badge */
+	CV_SCREEN_CONSENT, /* what may be logged about the person, and their name shown */
+	CV_SCREEN_PRIVATE, /* a pair with someone who chose attendance only: nothing recorded */
 	CV_SCREEN_COUNT
 };
 
@@ -32,6 +35,8 @@ struct cv_flow_person {
 	char name[CV_NAME_MAX];
 	char organization[CV_NAME_MAX];
 	enum cv_role role;
+	enum cv_consent consent; /* what they agreed to; UNSET when never said */
+	bool show_name;          /* their name may appear on the live screen */
 };
 
 struct cv_flow_params {
@@ -42,6 +47,7 @@ struct cv_flow_params {
 	int message_ms;      /* how long welcome/thanks/unknown/refused stay */
 	int option_count;    /* prompt options, 1..CV_FLOW_OPTIONS_MAX */
 	int not_together;    /* index of the "not together" option */
+	bool consent_ask;    /* [consent] ask: a person who never said is asked at the tap */
 };
 
 enum cv_flow_event_kind {
@@ -50,6 +56,18 @@ enum cv_flow_event_kind {
 	CV_FLOW_EV_TICK,   /* time passed; deadlines are checked on every event */
 	CV_FLOW_EV_READER, /* the reader went online or offline */
 	CV_FLOW_EV_SAVED,  /* the store finished a write the flow asked for */
+	CV_FLOW_EV_CONSENT, /* a consent button (touch or script): consent */
+};
+
+/* The consent screen's buttons, and the welcome screen's button that opens it. */
+enum cv_flow_consent_input {
+	CV_FLOW_CONSENT_OPEN,       /* welcome: change what I agreed to */
+	CV_FLOW_CONSENT_ATTENDANCE, /* "attendance only" */
+	CV_FLOW_CONSENT_ENCOUNTERS, /* "attendance and the people I meet" */
+	CV_FLOW_CONSENT_SHOW_NAME,  /* my name may appear on the live screen */
+	CV_FLOW_CONSENT_HIDE_NAME,  /* count me, do not name me */
+	CV_FLOW_CONSENT_DONE,       /* save the choice */
+	CV_FLOW_CONSENT_INPUT_COUNT
 };
 
 struct cv_flow_tap {
@@ -67,6 +85,7 @@ struct cv_flow_event {
 		struct cv_flow_tap tap;
 		int option;       /* CV_FLOW_EV_PRESS */
 		bool reader_online; /* CV_FLOW_EV_READER */
+		enum cv_flow_consent_input consent; /* CV_FLOW_EV_CONSENT */
 		struct {
 			uint32_t write_id;
 			bool ok;
@@ -92,12 +111,16 @@ struct cv_flow_state {
 	bool store_failed;   /* the last write failed: the screen says so */
 	bool reader_online;
 	struct cv_flow_recent recent[CV_FLOW_RECENT];
+	/* consent: the choice being made for first (UNSET until one is touched) */
+	enum cv_consent consent_choice;
+	bool consent_show_name;
 };
 
 enum cv_flow_effect_kind {
 	CV_FLOW_FX_RECORD_ENCOUNTER, /* write person A met person B (answer may be -1) */
 	CV_FLOW_FX_RECORD_ANSWER,    /* add the answer to the encounter of tap b_tap_seq */
 	CV_FLOW_FX_SOUND,            /* play the confirmation sound */
+	CV_FLOW_FX_RECORD_CONSENT,   /* write person_a's consent and show_name (a_tap_seq: the tap) */
 };
 
 struct cv_flow_effect {
@@ -108,6 +131,8 @@ struct cv_flow_effect {
 	int64_t a_tap_seq;
 	int64_t b_tap_seq;
 	int answer; /* option index, -1 for none */
+	enum cv_consent consent; /* RECORD_CONSENT */
+	bool show_name;          /* RECORD_CONSENT */
 };
 
 #define CV_FLOW_EFFECTS_MAX 4
@@ -136,6 +161,14 @@ bool cv_flow_step(struct cv_flow_state *state, const struct cv_flow_params *para
  * naming the one that failed. params may be NULL: the checks that depend on
  * the mode and the options are then skipped. */
 const char *cv_flow_check(const struct cv_flow_state *state, const struct cv_flow_params *params);
+
+/* The id a sim script presses for a consent input ("consent-open",
+ * "consent-attendance", "consent-encounters", "consent-show-name",
+ * "consent-hide-name", "consent-done"), or NULL out of range. */
+const char *cv_flow_consent_input_id(enum cv_flow_consent_input input);
+
+/* The input of such an id, or -1 for any other text. */
+int cv_flow_consent_input_from_id(const char *id);
 
 /* The screen's lower-case name ("idle", "welcome", ...; used for screenshot
  * file names), or "invalid" for a value out of range. */

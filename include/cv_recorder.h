@@ -21,6 +21,8 @@ enum cv_inbox_kind {
 	CV_INBOX_TOUCH,       /* sim script: x, y */
 	CV_INBOX_SCRIPT_DONE, /* sim script finished */
 	CV_INBOX_STORE_ERROR, /* a tap could not be written: detail */
+	CV_INBOX_ORG_DONE,    /* a bind, unbind, revoke or zone change finished: write_id, ok */
+	CV_INBOX_SEARCH,      /* a roster search finished: write_id (cv_recorder_take_results) */
 };
 
 /* One item of the UI inbox (a cv_queue of these). */
@@ -52,6 +54,32 @@ int cv_recorder_submit_encounter(struct cv_recorder *rec, uint32_t write_id, int
 				 const char *answer_id);
 int cv_recorder_submit_answer(struct cv_recorder *rec, uint32_t write_id, int64_t b_tap_seq,
 			      const char *answer_id);
+/* A person's consent as chosen on screen (cv_store_record_consent);
+ * answered with CV_INBOX_SAVED like the writes above. */
+int cv_recorder_submit_consent(struct cv_recorder *rec, uint32_t write_id, int64_t person,
+			       enum cv_consent consent, bool show_name, int64_t tap_seq);
+
+/* Organiser enrolment and the zone, carried out on the writer thread in
+ * order with the taps (UI thread; never block; CV_EFULL when the queue is
+ * full). Each is answered in the inbox with its id: searches with
+ * CV_INBOX_SEARCH, the others with CV_INBOX_ORG_DONE (ok false on any
+ * failure, e.g. a badge bound to someone else). */
+int cv_recorder_submit_search(struct cv_recorder *rec, uint32_t id, const char *query);
+int cv_recorder_submit_bind(struct cv_recorder *rec, uint32_t id, const char *uid_hex,
+			    int64_t person);
+int cv_recorder_submit_unbind(struct cv_recorder *rec, uint32_t id, const char *uid_hex);
+int cv_recorder_submit_revoke(struct cv_recorder *rec, uint32_t id, const char *uid_hex);
+/* The zone written with every later tap and encounter (kept while the
+ * kiosk runs; the configuration's zone again at the next start). */
+int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zone);
+
+#define CV_RECORDER_RESULTS_MAX 8
+
+/* Copies up to max people of search id's results (after its
+ * CV_INBOX_SEARCH) and returns how many, or -1 when a newer search has
+ * replaced them. UI thread. */
+int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flow_person *out,
+			     int max);
 
 /* A tap as if from the reader (the sim keys). Any thread. */
 int cv_recorder_inject_tap(struct cv_recorder *rec, const char *uid_hex);

@@ -17,6 +17,8 @@ struct cv_roster_row {
 	char *email;        /* NULL when absent or empty */
 	char *external_id;  /* NULL when absent or empty */
 	char badge_uid[CV_UID_HEX_MAX]; /* normalised hex, "" when absent */
+	enum cv_consent consent; /* UNSET when the roster does not say */
+	int show_name;           /* may the live screen name them: 1 yes, -1 no, 0 not said */
 	size_t line;        /* where the row starts in the file, from 1 */
 };
 
@@ -29,7 +31,10 @@ struct cv_roster {
 
 /* Parses text (UTF-8, optional BOM, LF or CRLF); the first row names the
  * columns, in any case: name (required), organization (or organisation,
- * company), role, email, external_id (or id), badge_uid (or uid, badge).
+ * company), role, email, external_id (or id), badge_uid (or uid, badge),
+ * consent (cv_consent_parse: "attendance", "encounters", plus "name" or
+ * "noname"), show_name (or show name, name_on_screen: yes/no). A show_name
+ * cell overrules what the consent cell says about the name.
  * Other columns are ignored with a warning each.
  * Rows whose fields are all empty are skipped; fields are trimmed; a row
  * with fewer fields than the header has the rest empty. At most 100,000

@@ -13,7 +13,7 @@
 #include "cv_flow.h"
 #include "cv_roster.h"
 
-#define CV_STORE_SCHEMA_VERSION 3
+#define CV_STORE_SCHEMA_VERSION 8
 
 struct cv_store;
 

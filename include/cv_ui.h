@@ -12,6 +12,8 @@
 #include "cv_assets.h"
 #include "cv_config.h"
 #include "cv_flow.h"
+#include "cv_live.h"
+#include "cv_organizer.h"
 
 struct cv_ui_options {
 	int width;
@@ -22,6 +24,17 @@ struct cv_ui_options {
 	bool sound;
 };
 
+#define CV_UI_RESULTS_MAX 6 /* roster search results shown */
+#define CV_UI_ZONES_MAX 12
+
+/* What organiser mode draws besides its state. */
+struct cv_ui_org_data {
+	int result_count;
+	struct cv_flow_person results[CV_UI_RESULTS_MAX]; /* roster search */
+	int zone_count;
+	char zones[CV_UI_ZONES_MAX][CV_ID_MAX];
+};
+
 /* Everything a frame is drawn from. */
 struct cv_ui_view {
 	const struct cv_flow_state *flow;
@@ -29,6 +42,38 @@ struct cv_ui_view {
 	const char *zone;
 	enum cv_mode mode;
 	int pair_window_ms;
+	/* Additions for organiser mode and the live screen; all may be NULL/0. */
+	int64_t now_ms;                    /* monotonic: lock countdown, tie animation */
+	const struct cv_org_state *org;    /* active: its screen instead of the flow's */
+	const struct cv_ui_org_data *org_data;
+	bool live_only;                    /* [kiosk] mode = live: the live screen only */
+	bool organizer_button;             /* welcome: offer organiser mode (an organiser, PIN set) */
+	const struct cv_live_snapshot *live; /* borrowed until the next cv_ui_draw */
+};
+
+/* What a touch at a point hits. */
+enum cv_ui_target {
+	CV_UI_T_NONE,
+	CV_UI_T_OPTION,    /* prompt option: index */
+	CV_UI_T_ORGANIZER, /* welcome: open organiser mode */
+	CV_UI_T_DIGIT,     /* keypad: index is the digit */
+	CV_UI_T_ERASE,     /* keypad or keyboard */
+	CV_UI_T_ENTER,     /* keypad */
+	CV_UI_T_BACK,
+	CV_UI_T_ITEM,      /* menu: index is an enum cv_org_item */
+	CV_UI_T_ZONE,      /* zone list: index */
+	CV_UI_T_KEY,       /* keyboard: text */
+	CV_UI_T_RESULT,    /* search result: index */
+	CV_UI_T_UNBIND,
+	CV_UI_T_REVOKE,
+	CV_UI_T_CONSENT,   /* welcome's consent button, the consent screen's: index is an
+			      enum cv_flow_consent_input */
+};
+
+struct cv_ui_hit {
+	enum cv_ui_target target;
+	int index;
+	char text[8];
 };
 
 /* A text the last frame drew, by its asset key, for tests. */
@@ -51,6 +96,15 @@ int cv_ui_draw(struct cv_ui *ui, const struct cv_ui_view *view);
 
 /* The prompt option under window point (x, y) on the last frame, or -1. */
 int cv_ui_hit_option(const struct cv_ui *ui, int x, int y);
+
+/* What window point (x, y) hits on the last frame; false (and target
+ * NONE) for nothing. */
+bool cv_ui_hit_test(const struct cv_ui *ui, int x, int y, struct cv_ui_hit *out);
+
+/* Advances the live network map's layout and its animations to now_ms for
+ * snap (borrowed). Returns true while something still moves: call again
+ * and redraw about every 33 ms until it returns false. */
+bool cv_ui_live_step(struct cv_ui *ui, const struct cv_live_snapshot *snap, int64_t now_ms);
 
 /* Writes the last presented frame as a PNG. Returns 0 or CV_EIO. */
 int cv_ui_save_png(struct cv_ui *ui, const char *path);

@@ -23,7 +23,9 @@
 #include "cv_recorder.h"
 #include "cv_service.h"
 #include "cv_store.h"
+#include "cv_sync_thread.h"
 #include "cv_ui.h"
+#include "app_organizer.h"
 
 #define CV_LOG_TAG "app"
 
@@ -41,6 +43,11 @@ struct shot_signature {
 	bool reader_online;
 	bool store_failed;
 	char first_uid[CV_UID_HEX_MAX];
+	int org_screen; /* organiser mode's screen, notice and digits typed */
+	int org_notice;
+	int org_pin_len;
+	int consent_choice; /* the consent screen's choice so far */
+	bool consent_show_name;
 };
 
 struct app {
@@ -65,7 +72,25 @@ struct app {
 	struct shot_signature last_shot;
 	char sim_keys[SIM_KEYS][CV_UID_HEX_MAX];
 	int sim_key_count;
+	struct app_org *org; /* organiser mode and the live screen */
 };
+
+/* ---- background sync ([sync] url): its state is logged on change and
+ * kept in the store for `convene status` ---- */
+
+struct app_sync_log {
+	char last[256]; /* touched only by the sync thread */
+};
+
+static void app_sync_notify(const struct cv_sync_state *state, void *ctx)
+{
+	struct app_sync_log *log = ctx;
+	if (state->syncing || strcmp(log->last, state->last) == 0)
+		return;
+	snprintf(log->last, sizeof log->last, "%s", state->last);
+	cv_log_info("sync: pending %lld, quarantined %lld: %s", (long long)state->pending,
+		    (long long)state->quarantined, state->last);
+}
 
 static void app_wake(void *ctx)
 {
@@ -91,6 +116,10 @@ static void app_apply_effects(struct app *app, const struct cv_flow_effects *fx)
 						       answer);
 			break;
 		case CV_FLOW_FX_SOUND: cv_ui_play_confirm(app->ui); break;
+		case CV_FLOW_FX_RECORD_CONSENT:
+			rc = cv_recorder_submit_consent(app->recorder, e->write_id, e->person_a,
+							e->consent, e->show_name, e->a_tap_seq);
+			break;
 		}
 		if (rc != 0) {
 			/* The write never reached the writer: tell the flow at once,
@@ -122,6 +151,29 @@ static void app_press(struct app *app, int option)
 	app_step(app, &ev);
 }
 
+static void app_consent(struct app *app, int input)
+{
+	struct cv_flow_event ev = {.kind = CV_FLOW_EV_CONSENT, .now_ms = cv_clock_mono_ms()};
+	ev.u.consent = (enum cv_flow_consent_input)input;
+	app_step(app, &ev);
+}
+
+/* A touch at window point (x, y): a prompt option for the flow, anything
+ * else for organiser mode. */
+static void app_touch(struct app *app, int x, int y)
+{
+	struct cv_ui_hit hit;
+
+	if (!cv_ui_hit_test(app->ui, x, y, &hit))
+		return;
+	if (hit.target == CV_UI_T_CONSENT && !app_org_active(app->org))
+		app_consent(app, hit.index);
+	else if (hit.target == CV_UI_T_OPTION && !app_org_active(app->org))
+		app_press(app, hit.index);
+	else if (hit.target != CV_UI_T_OPTION && hit.target != CV_UI_T_CONSENT)
+		app_org_hit(app->org, &hit, &app->flow, &app->dirty);
+}
+
 static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 {
 	struct cv_flow_event ev = {.now_ms = cv_clock_mono_ms()};
@@ -130,6 +182,11 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 	case CV_INBOX_TAP:
 		ev.kind = CV_FLOW_EV_TAP;
 		ev.u.tap = item->tap;
+		/* organiser mode takes taps while open (enrolment), and hands an
+		 * attendee's back to the flow as it closes */
+		if (app_org_active(app->org) && !app_org_tap(app->org, &item->tap, &ev.u.tap,
+							     &app->dirty))
+			break;
 		app_step(app, &ev);
 		break;
 	case CV_INBOX_READER:
@@ -149,6 +206,12 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 		app_step(app, &ev);
 		break;
 	case CV_INBOX_PRESS: {
+		/* the consent buttons have ids of their own ("consent-done") */
+		int consent = cv_flow_consent_input_from_id(item->option);
+		if (consent >= 0) {
+			app_consent(app, consent);
+			break;
+		}
 		int option = cv_assets_option_index(app->assets, item->option);
 		if (option < 0) {
 			cv_log_warn("script pressed unknown option '%s'", item->option);
@@ -157,12 +220,9 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 		app_press(app, option);
 		break;
 	}
-	case CV_INBOX_TOUCH: {
-		int option = cv_ui_hit_option(app->ui, item->x, item->y);
-		if (option >= 0)
-			app_press(app, option);
-		break;
-	}
+	case CV_INBOX_TOUCH: app_touch(app, item->x, item->y); break;
+	case CV_INBOX_SEARCH:
+	case CV_INBOX_ORG_DONE: app_org_reply(app->org, item, &app->dirty); break;
 	case CV_INBOX_SCRIPT_DONE:
 		cv_log_info("sim script finished");
 		app->script_done = true;
@@ -188,18 +248,12 @@ static void app_handle_sdl(struct app *app, const SDL_Event *e)
 	case SDL_MOUSEBUTTONDOWN:
 		if (e->button.which == SDL_TOUCH_MOUSEID)
 			break; /* the finger event below carries the touch */
-		if (e->button.button == SDL_BUTTON_LEFT) {
-			int option = cv_ui_hit_option(app->ui, e->button.x, e->button.y);
-			if (option >= 0)
-				app_press(app, option);
-		}
+		if (e->button.button == SDL_BUTTON_LEFT)
+			app_touch(app, e->button.x, e->button.y);
 		break;
 	case SDL_FINGERDOWN: {
 		cv_ui_size(app->ui, &w, &h);
-		int option = cv_ui_hit_option(app->ui, (int)(e->tfinger.x * (float)w),
-					      (int)(e->tfinger.y * (float)h));
-		if (option >= 0)
-			app_press(app, option);
+		app_touch(app, (int)(e->tfinger.x * (float)w), (int)(e->tfinger.y * (float)h));
 		break;
 	}
 	case SDL_WINDOWEVENT:
@@ -222,6 +276,9 @@ static struct shot_signature app_signature(const struct app *app)
 	s.reader_online = app->flow.reader_online;
 	s.store_failed = app->flow.store_failed;
 	memcpy(s.first_uid, app->flow.first.uid, sizeof s.first_uid);
+	s.consent_choice = (int)app->flow.consent_choice;
+	s.consent_show_name = app->flow.consent_show_name;
+	app_org_signature(app->org, &s.org_screen, &s.org_notice, &s.org_pin_len);
 	return s;
 }
 
@@ -234,7 +291,7 @@ static void app_screenshot(struct app *app)
 	app->have_shot = true;
 	char path[CV_PATH_MAX + 64];
 	snprintf(path, sizeof path, "%s/%03d-%s.png", app->opts->screenshot_dir,
-		 ++app->shot_count, cv_flow_screen_name(app->flow.screen));
+		 ++app->shot_count, app_org_shot_name(app->org, cv_flow_screen_name(app->flow.screen)));
 	if (cv_ui_save_png(app->ui, path) != 0)
 		cv_log_warn("could not write screenshot %s", path);
 }
@@ -248,8 +305,10 @@ static void app_log_confirmations(struct app *app)
 
 	switch (f->screen) {
 	case CV_SCREEN_WELCOME:
+	case CV_SCREEN_CONSENT:
 	case CV_SCREEN_UNKNOWN: seq = f->first.tap_seq; break;
-	case CV_SCREEN_PROMPT: seq = f->second.tap_seq; break;
+	case CV_SCREEN_PROMPT:
+	case CV_SCREEN_PRIVATE: seq = f->second.tap_seq; break;
 	default: break;
 	}
 	if (seq > app->last_confirmed_seq) {
@@ -285,6 +344,7 @@ static void app_draw(struct app *app)
 		.mode = app->cfg->mode,
 		.pair_window_ms = app->cfg->pair_window_ms,
 	};
+	app_org_view(app->org, &app->flow, &view);
 	if (cv_ui_draw(app->ui, &view) != 0) {
 		cv_log_error("drawing failed: %s", SDL_GetError());
 		return;
@@ -307,7 +367,7 @@ static int app_wait_ms(const struct app *app)
 	}
 	if (app->defer_since_ms > 0 && wait > 5)
 		wait = 5;
-	return wait;
+	return app_org_wait_ms(app->org, wait);
 }
 
 static void app_load_sim_keys(struct app *app)
@@ -352,6 +412,7 @@ static void app_loop(struct app *app)
 			app_handle_inbox(app, &item);
 		struct cv_flow_event tick = {.kind = CV_FLOW_EV_TICK, .now_ms = cv_clock_mono_ms()};
 		app_step(app, &tick);
+		app_org_tick(app->org, app->ui, &app->dirty);
 		if (app->dirty)
 			app_draw(app);
 		if (app_done(app))
@@ -393,6 +454,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 		.message_ms = cfg->message_ms,
 		.option_count = cv_assets_option_count(app.assets),
 		.not_together = cv_assets_not_together(app.assets),
+		.consent_ask = cfg->consent_ask,
 	};
 	cv_flow_init(&app.flow);
 
@@ -419,6 +481,10 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	if (rc != 0)
 		goto out_sem;
 
+	rc = app_org_create(cfg, app_wake, app.wake, &app.org);
+	if (rc != 0)
+		goto out_inbox;
+
 	struct cv_reader *reader = NULL;
 	rc = cv_reader_open(cfg, &reader, err, sizeof err);
 	if (rc != 0) {
@@ -433,6 +499,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 		fprintf(stderr, "convene: %s\n", err);
 		goto out_inbox;
 	}
+	app_org_set_recorder(app.org, app.recorder);
 	if (cfg->reader_driver == CV_READER_DRIVER_SIM)
 		app_load_sim_keys(&app);
 
@@ -442,14 +509,22 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	/* systemd (Type=notify): started once the first frame is on screen. */
 	cv_service_ready();
 	cv_service_status("running");
+	struct cv_sync_thread *sync = NULL;
+	struct app_sync_log sync_log = {.last = ""};
+	if (cfg->sync_url[0] && (cv_sync_global_init() != 0 ||
+				 cv_sync_thread_start(cfg, app_sync_notify, &sync_log, &sync) != 0))
+		cv_log_error("background sync could not start; use convene sync");
+	app_org_set_sync(app.org, sync);
 	app_loop(&app);
 	cv_service_stopping();
 	app.exit_code = 0;
 
+	cv_sync_thread_stop(sync);
 	/* Closing the inbox first releases a writer blocked on it. */
 	cv_queue_close(app.inbox);
 	cv_recorder_stop(app.recorder);
 out_inbox:
+	app_org_destroy(app.org);
 	cv_queue_destroy(app.inbox);
 out_sem:
 	SDL_DestroySemaphore(app.wake);

@@ -51,7 +51,8 @@ struct key_spec {
 };
 
 static const char *const sections[] = {"kiosk",  "store", "reader", "display", "audio",
-                                       "assets", "flow",  "clock",  "sync"};
+                                       "assets", "flow",  "clock",  "sync",
+                                       "organizer", "consent", "serve"};
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 
 /* ---- value rules ---- */
@@ -118,16 +119,58 @@ static bool ascii_iprefix(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* A crypto_pwhash_str string: "$argon2" and printable ASCII without blanks. */
+static bool valid_pin_hash(const char *v)
+{
+	if (strncmp(v, "$argon2", 7) != 0)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
+	return true;
+}
+
+static bool valid_zone_list(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!is_id_char(*p) && *p != ',' && *p != ' ')
+			return false;
+	return true;
+}
+
+/* [serve] listen: an IPv4 address or host name, a colon, a port 1..65535. */
+static bool valid_listen(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	if (!colon || colon == v || colon[1] == '\0')
+		return false;
+	for (const char *p = v; p < colon; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return false;
+	long port = 0;
+	for (const char *p = colon + 1; *p; p++) {
+		if (!isdigit((unsigned char)*p) || port > 65535)
+			return false;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
 static int set_mode(struct cv_config *cfg, const char *v, char *why, size_t whylen)
 {
 	static const enum cv_mode modes[] = {CV_MODE_CHECKIN, CV_MODE_MEET, CV_MODE_BOTH};
+	/* "live" is a kiosk that only shows the live screen: the pairing mode
+	 * keeps its value for the flow, which such a kiosk never runs. */
+	cfg->live_screen = ascii_ieq(v, "live");
+	if (cfg->live_screen)
+		return 0;
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		if (ascii_ieq(v, cv_config_mode_name(modes[i]))) {
 			cfg->mode = modes[i];
 			return 0;
 		}
 	}
-	snprintf(why, whylen, "must be checkin, meet or both");
+	snprintf(why, whylen, "must be checkin, meet, both or live");
 	return CV_EINVAL;
 }
 
@@ -357,6 +400,26 @@ static const struct key_spec keys[] = {
     SPECIAL("clock", "trust", set_trust),
     SPECIAL("sync", "url", set_url),
     TEXT("sync", "token_file", sync_token_file, NULL, NULL, false),
+    /* sync: TLS trust, pacing and bundles; the receiving server */
+    TEXT("sync", "ca_file", sync_ca_file, NULL, NULL, false),
+    TEXT("sync", "pinned_pubkey", sync_pinned_pubkey, NULL, NULL, false),
+    INT("sync", "interval_s", sync_interval_s, 5, 86400, "seconds"),
+    INT("sync", "batch_size", sync_batch_size, 1, 1000, "records"),
+    INT("sync", "connect_timeout_s", sync_connect_timeout_s, 1, 300, "seconds"),
+    INT("sync", "timeout_s", sync_timeout_s, 1, 3600, "seconds"),
+    INT("sync", "attempts", sync_attempts, 1, 1000, "attempts"),
+    TEXT("sync", "server_public_key_file", sync_server_public_key_file, NULL, NULL, false),
+    TEXT("serve", "listen", serve_listen, valid_listen,
+         "must be HOST:PORT, e.g. 0.0.0.0:8765 or 127.0.0.1:8765", true),
+    TEXT("serve", "tokens_file", serve_tokens_file, NULL, NULL, false),
+    TEXT("serve", "public_key_file", serve_public_key_file, NULL, NULL, false),
+    TEXT("serve", "secret_key_file", serve_secret_key_file, NULL, NULL, false),
+    TEXT("organizer", "pin_hash", organizer_pin_hash, valid_pin_hash,
+         "must be the line 'convene hash-pin' prints ($argon2id$...)", false),
+    TEXT("organizer", "zones", organizer_zones, valid_zone_list,
+         "must be zone ids (letters, digits, '.', '_' or '-') separated by commas", false),
+    TEXT("organizer", "export_dir", organizer_export_dir, NULL, NULL, false),
+    BOOL("consent", "ask", consent_ask),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -691,7 +754,7 @@ static bool check_line(const char *buf, char *why, size_t whylen)
 	show(trimmed, shown, sizeof shown);
 	snprintf(why, whylen,
 	         "[%s]: unknown section; %s(known sections: kiosk, store, reader, display, "
-	         "audio, assets, flow, clock, sync)",
+	         "audio, assets, flow, clock, sync, organizer, consent, serve)",
 	         shown, hint);
 	return false;
 }
@@ -786,6 +849,13 @@ void cv_config_defaults(struct cv_config *cfg)
 	cfg->prompt_timeout_ms = 15000;
 	cfg->message_ms = 2500;
 	cfg->clock_trust = CV_CLOCK_TRUST_AUTO;
+	snprintf(cfg->organizer_export_dir, sizeof cfg->organizer_export_dir, "/media");
+	cfg->sync_interval_s = 60;
+	cfg->sync_batch_size = 300;
+	cfg->sync_connect_timeout_s = 10;
+	cfg->sync_timeout_s = 60;
+	cfg->sync_attempts = 8;
+	snprintf(cfg->serve_listen, sizeof cfg->serve_listen, "127.0.0.1:8765");
 	snprintf(cfg->source, sizeof cfg->source, "(defaults)");
 }
 

@@ -18,8 +18,11 @@
 #include <csv.h>
 
 #include "cv_error.h"
+#include "cv_export_graph.h"
 #include "cv_fileutil.h"
 #include "cv_log.h"
+#include "cv_pseudonym.h"
+#include "cv_store_network.h"
 
 #define CV_LOG_TAG "export"
 
@@ -40,10 +43,11 @@ static const char *const export_headers[EXPORT_COUNT] = {
 
 struct export_file {
 	FILE *f;
-	char *tmp;   /* the temporary file while it is written */
-	char *final; /* where it goes once complete */
-	int error;   /* errno of the first failed write, 0 while all is well */
-	bool first;  /* no field written yet on this line */
+	char *tmp;                 /* the temporary file while it is written */
+	char *final;               /* where it goes once complete */
+	int error;                 /* errno of the first failed write, 0 while all is well */
+	bool first;                /* no field written yet on this line */
+	const uint8_t *pseudo_key; /* names become pseudonyms; NULL: as registered */
 };
 
 static void export_err(char *err, size_t errlen, const char *fmt, ...)
@@ -221,13 +225,16 @@ static int walk_result(struct export_file *ef)
 static int person_cb(const struct cv_person_row *row, void *ctx)
 {
 	struct export_file *ef = ctx;
+	char pseudo[CV_PSEUDONYM_MAX];
+	if (ef->pseudo_key)
+		cv_pseudonym_text(ef->pseudo_key, row->id, pseudo);
 	put_int(ef, row->id);
-	put_text(ef, row->external_id);
-	put_text(ef, row->name);
+	put_text(ef, ef->pseudo_key ? pseudo : row->external_id);
+	put_text(ef, ef->pseudo_key ? pseudo : row->name);
 	put_text(ef, row->organization);
 	put_text(ef, row->role);
-	put_text(ef, row->email);
-	put_text(ef, row->badges);
+	put_text(ef, ef->pseudo_key ? NULL : row->email);
+	put_text(ef, ef->pseudo_key ? "" : row->badges);
 	end_line(ef);
 	return walk_result(ef);
 }
@@ -236,8 +243,11 @@ static int checkin_cb(const struct cv_checkin_row *row, void *ctx)
 {
 	struct export_file *ef = ctx;
 	put_text(ef, row->kiosk_id);
+	char pseudo[CV_PSEUDONYM_MAX];
+	if (ef->pseudo_key)
+		cv_pseudonym_text(ef->pseudo_key, row->person_id, pseudo);
 	put_int(ef, row->seq);
-	put_text(ef, row->person_key);
+	put_text(ef, ef->pseudo_key ? pseudo : row->person_key);
 	put_text(ef, row->zone);
 	put_text(ef, row->day);
 	put_time(ef, row->clock.wall_ms);
@@ -251,8 +261,13 @@ static int checkin_cb(const struct cv_checkin_row *row, void *ctx)
 static int encounter_cb(const struct cv_encounter_row *row, void *ctx)
 {
 	struct export_file *ef = ctx;
-	put_text(ef, row->person_a_key);
-	put_text(ef, row->person_b_key);
+	char pa[CV_PSEUDONYM_MAX], pb[CV_PSEUDONYM_MAX];
+	if (ef->pseudo_key) {
+		cv_pseudonym_text(ef->pseudo_key, row->person_a, pa);
+		cv_pseudonym_text(ef->pseudo_key, row->person_b, pb);
+	}
+	put_text(ef, ef->pseudo_key ? pa : row->person_a_key);
+	put_text(ef, ef->pseudo_key ? pb : row->person_b_key);
 	put_time(ef, row->clock.wall_ms);
 	put_text(ef, row->kiosk_id);
 	put_text(ef, row->answer);
@@ -291,7 +306,15 @@ static void sync_dir(const char *dir)
 
 int cv_export_csv(struct cv_store *store, const char *dir, char *err, size_t errlen)
 {
+	return cv_export_csv_with(store, dir, NULL, err, errlen);
+}
+
+int cv_export_csv_with(struct cv_store *store, const char *dir,
+                       const struct cv_export_options *opts, char *err, size_t errlen)
+{
 	struct export_file files[EXPORT_COUNT] = {0};
+	uint8_t key[CV_PSEUDONYM_KEY_BYTES];
+	bool pseudo = opts && opts->pseudonymize;
 	bool in_snapshot = false;
 	int cv = 0, which = 0;
 
@@ -299,6 +322,16 @@ int cv_export_csv(struct cv_store *store, const char *dir, char *err, size_t err
 	if (!store || !dir || !*dir) {
 		export_err(err, errlen, "an export needs a store and a directory");
 		return CV_EINVAL;
+	}
+	if (pseudo) {
+		/* Before the snapshot: the first pseudonymised export writes the
+		 * store's secret. */
+		cv = cv_store_pseudonym_key(store, key);
+		if (cv < 0) {
+			export_err(err, errlen, "cannot read the pseudonym secret: %s",
+			           cv_strerror(cv));
+			return cv;
+		}
 	}
 	cv = cv_file_mkdirs(dir);
 	if (cv < 0) {
@@ -323,6 +356,7 @@ int cv_export_csv(struct cv_store *store, const char *dir, char *err, size_t err
 			cv = errno_to_cv(-r);
 			goto fail;
 		}
+		ef->pseudo_key = pseudo ? key : NULL;
 		r = export_rows(store, which, ef);
 		if (r < 0 && ef->error) {
 			export_err(err, errlen, "cannot write %s: %s", ef->final,

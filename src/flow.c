@@ -45,6 +45,9 @@ static void flow_enter(struct cv_flow_state *state, enum cv_screen screen, int64
 	state->screen = screen;
 	state->entered_ms = now;
 	state->deadline_ms = screen == CV_SCREEN_IDLE ? 0 : flow_deadline(now, duration_ms);
+	/* a choice lives only as long as its screen */
+	state->consent_choice = CV_CONSENT_UNSET;
+	state->consent_show_name = false;
 }
 
 static void flow_enter_idle(struct cv_flow_state *state, int64_t now)
@@ -156,6 +159,25 @@ static void flow_remember(struct cv_flow_state *state, const char *uid, int64_t 
 	slot->at_ms = now;
 }
 
+/* The consent screen for the person in first, with what they agreed to
+ * before (if anything) already chosen. */
+static void flow_enter_consent(struct cv_flow_state *state, const struct cv_flow_params *params,
+                               int64_t now)
+{
+	flow_enter(state, CV_SCREEN_CONSENT, now, params->prompt_timeout_ms);
+	memset(&state->second, 0, sizeof state->second);
+	state->answer = -1;
+	state->encounter_recorded = false;
+	state->consent_choice = state->first.person.consent;
+	state->consent_show_name = state->first.person.consent != CV_CONSENT_UNSET &&
+	                           state->first.person.show_name;
+}
+
+static bool flow_private(const struct cv_flow_person *a, const struct cv_flow_person *b)
+{
+	return a->consent == CV_CONSENT_ATTENDANCE || b->consent == CV_CONSENT_ATTENDANCE;
+}
+
 static bool flow_tap(struct cv_flow_state *state, const struct cv_flow_params *params,
                      const struct cv_flow_tap *raw, int64_t now, struct cv_flow_effects *out)
 {
@@ -176,6 +198,28 @@ static bool flow_tap(struct cv_flow_state *state, const struct cv_flow_params *p
 	}
 	if (tap.person.id == 0) {
 		flow_enter_single(state, CV_SCREEN_UNKNOWN, &tap, now, params->message_ms);
+		return true;
+	}
+	if (tap.person.consent > CV_CONSENT_ENCOUNTERS)
+		tap.person.consent = CV_CONSENT_UNSET; /* a value from nowhere: never said */
+	if (params->consent_ask && tap.person.consent == CV_CONSENT_UNSET) {
+		/* Never said what may be logged: ask before anything else. A
+		 * person waiting on welcome loses their window, as with any
+		 * badge that does not pair. */
+		flow_enter_single(state, CV_SCREEN_CONSENT, &tap, now, params->prompt_timeout_ms);
+		flow_enter_consent(state, params, now);
+		return true;
+	}
+	if (state->screen == CV_SCREEN_WELCOME && params->mode != CV_MODE_CHECKIN &&
+	    tap.person.id != state->first.person.id &&
+	    flow_private(&state->first.person, &tap.person)) {
+		/* One of them chose attendance only: the pair is not recorded,
+		 * and the screen says so without saying who. */
+		flow_enter(state, CV_SCREEN_PRIVATE, now, params->message_ms);
+		state->second = tap;
+		state->answer = -1;
+		state->encounter_recorded = false;
+		flow_push_sound(out);
 		return true;
 	}
 	if (state->screen == CV_SCREEN_WELCOME && params->mode != CV_MODE_CHECKIN &&
@@ -221,6 +265,64 @@ static bool flow_press(struct cv_flow_state *state, const struct cv_flow_params 
 	state->answer = option;
 	flow_push_sound(out);
 	return true;
+}
+
+static bool flow_consent(struct cv_flow_state *state, const struct cv_flow_params *params,
+                         enum cv_flow_consent_input input, int64_t now,
+                         struct cv_flow_effects *out)
+{
+	struct cv_flow_effect *fx;
+
+	if (input == CV_FLOW_CONSENT_OPEN) {
+		if (state->screen != CV_SCREEN_WELCOME)
+			return false;
+		/* the pair window ends: the person is busy choosing */
+		flow_enter_consent(state, params, now);
+		return true;
+	}
+	if (state->screen != CV_SCREEN_CONSENT)
+		return false;
+	switch (input) {
+	case CV_FLOW_CONSENT_ATTENDANCE:
+	case CV_FLOW_CONSENT_ENCOUNTERS: {
+		enum cv_consent c = input == CV_FLOW_CONSENT_ATTENDANCE ? CV_CONSENT_ATTENDANCE
+		                                                         : CV_CONSENT_ENCOUNTERS;
+		if (state->consent_choice == c)
+			return false;
+		state->consent_choice = c;
+		return true;
+	}
+	case CV_FLOW_CONSENT_SHOW_NAME:
+	case CV_FLOW_CONSENT_HIDE_NAME: {
+		bool show = input == CV_FLOW_CONSENT_SHOW_NAME;
+		if (state->consent_show_name == show)
+			return false;
+		state->consent_show_name = show;
+		return true;
+	}
+	case CV_FLOW_CONSENT_DONE:
+		if (state->consent_choice == CV_CONSENT_UNSET)
+			return false; /* nothing chosen yet: the button waits */
+		state->first.person.consent = state->consent_choice;
+		state->first.person.show_name = state->consent_show_name;
+		fx = flow_push(out, CV_FLOW_FX_RECORD_CONSENT);
+		state->next_write_id++;
+		if (state->next_write_id == 0)
+			state->next_write_id = 1;
+		state->pending_write_id = state->next_write_id;
+		fx->write_id = state->next_write_id;
+		fx->person_a = state->first.person.id;
+		fx->a_tap_seq = state->first.tap_seq;
+		fx->consent = state->consent_choice;
+		fx->show_name = state->consent_show_name;
+		/* welcome again, with a fresh window: they may pair now */
+		flow_enter(state, CV_SCREEN_WELCOME, now, flow_welcome_ms(params));
+		flow_push_sound(out);
+		return true;
+	case CV_FLOW_CONSENT_OPEN:
+	case CV_FLOW_CONSENT_INPUT_COUNT: break;
+	}
+	return false;
 }
 
 static bool flow_saved(struct cv_flow_state *state, uint32_t write_id, bool ok)
@@ -279,6 +381,9 @@ bool cv_flow_step(struct cv_flow_state *state, const struct cv_flow_params *para
 		break;
 	case CV_FLOW_EV_SAVED:
 		changed |= flow_saved(state, ev->u.saved.write_id, ev->u.saved.ok);
+		break;
+	case CV_FLOW_EV_CONSENT:
+		changed |= flow_consent(state, params, ev->u.consent, now, out);
 		break;
 	default:
 		/* An unknown kind changes nothing (deadlines were still applied). */
@@ -345,11 +450,19 @@ static const char *flow_check_pair(const struct cv_flow_state *s, const struct c
 		return "pair: a person is paired with themself";
 	if (s->first.random_uid || s->second.random_uid)
 		return "pair: a random UID is paired";
+	if (s->screen == CV_SCREEN_PRIVATE) {
+		if (!flow_private(&s->first.person, &s->second.person))
+			return "private: both agreed to encounters";
+		if (s->encounter_recorded)
+			return "private: an encounter was written";
+	} else if (flow_private(&s->first.person, &s->second.person)) {
+		return "pair: someone who chose attendance only is prompted";
+	}
 	if (p == NULL)
 		return NULL;
 	if (p->mode == CV_MODE_CHECKIN)
 		return "pair: a pair in checkin mode";
-	if (p->mode == CV_MODE_MEET && !s->encounter_recorded)
+	if (p->mode == CV_MODE_MEET && s->screen != CV_SCREEN_PRIVATE && !s->encounter_recorded)
 		return "pair: meet mode without the encounter written at the second tap";
 	if (p->mode == CV_MODE_BOTH && s->screen == CV_SCREEN_PROMPT && s->encounter_recorded)
 		return "pair: both mode wrote the encounter before the answer";
@@ -393,9 +506,16 @@ const char *cv_flow_check(const struct cv_flow_state *s, const struct cv_flow_pa
 	if (s->screen != CV_SCREEN_PROMPT && s->screen != CV_SCREEN_THANKS) {
 		if (s->encounter_recorded)
 			return "encounter_recorded outside prompt and thanks";
-		if (!flow_tap_empty(&s->second))
-			return "a second badge outside prompt and thanks";
+		if (s->screen != CV_SCREEN_PRIVATE && !flow_tap_empty(&s->second))
+			return "a second badge outside prompt, thanks and private";
 	}
+	if ((unsigned)s->first.person.consent > CV_CONSENT_ENCOUNTERS ||
+	    (unsigned)s->second.person.consent > CV_CONSENT_ENCOUNTERS ||
+	    (unsigned)s->consent_choice > CV_CONSENT_ENCOUNTERS)
+		return "a consent is out of range";
+	if (s->screen != CV_SCREEN_CONSENT &&
+	    (s->consent_choice != CV_CONSENT_UNSET || s->consent_show_name))
+		return "a consent choice outside the consent screen";
 
 	switch (s->screen) {
 	case CV_SCREEN_IDLE:
@@ -407,9 +527,16 @@ const char *cv_flow_check(const struct cv_flow_state *s, const struct cv_flow_pa
 			return "welcome: nobody to welcome";
 		if (s->first.random_uid)
 			return "welcome: a random UID is welcomed";
+		if (p != NULL && p->consent_ask && s->first.person.consent == CV_CONSENT_UNSET)
+			return "welcome: the event asks, and the person has not said";
+		break;
+	case CV_SCREEN_CONSENT:
+		if (s->first.person.id == 0 || s->first.random_uid)
+			return "consent: nobody to ask";
 		break;
 	case CV_SCREEN_PROMPT:
-	case CV_SCREEN_THANKS: return flow_check_pair(s, p);
+	case CV_SCREEN_THANKS:
+	case CV_SCREEN_PRIVATE: return flow_check_pair(s, p);
 	case CV_SCREEN_UNKNOWN:
 		if (s->first.person.id != 0)
 			return "unknown: the badge has a person";
@@ -436,7 +563,33 @@ const char *cv_flow_screen_name(enum cv_screen screen)
 	case CV_SCREEN_THANKS: return "thanks";
 	case CV_SCREEN_UNKNOWN: return "unknown";
 	case CV_SCREEN_REFUSED: return "refused";
+	case CV_SCREEN_CONSENT: return "consent";
+	case CV_SCREEN_PRIVATE: return "private";
 	default: break;
 	}
 	return "invalid";
+}
+
+static const char *const consent_ids[CV_FLOW_CONSENT_INPUT_COUNT] = {
+	[CV_FLOW_CONSENT_OPEN] = "consent-open",
+	[CV_FLOW_CONSENT_ATTENDANCE] = "consent-attendance",
+	[CV_FLOW_CONSENT_ENCOUNTERS] = "consent-encounters",
+	[CV_FLOW_CONSENT_SHOW_NAME] = "consent-show-name",
+	[CV_FLOW_CONSENT_HIDE_NAME] = "consent-hide-name",
+	[CV_FLOW_CONSENT_DONE] = "consent-done",
+};
+
+const char *cv_flow_consent_input_id(enum cv_flow_consent_input input)
+{
+	if ((unsigned)input >= CV_FLOW_CONSENT_INPUT_COUNT)
+		return NULL;
+	return consent_ids[input];
+}
+
+int cv_flow_consent_input_from_id(const char *id)
+{
+	for (int i = 0; id && i < CV_FLOW_CONSENT_INPUT_COUNT; i++)
+		if (strcmp(id, consent_ids[i]) == 0)
+			return i;
+	return -1;
 }

@@ -18,13 +18,25 @@
 #include "cv_error.h"
 #include "cv_log.h"
 #include "cv_store.h"
+#include "cv_organizer.h"
+#include "cv_store_people.h"
 
 #define CV_LOG_TAG "recorder"
 
 #define INTAKE_CAPACITY 256
 #define READER_WAIT_MS 500
 
-enum intake_kind { INTAKE_READER, INTAKE_ENCOUNTER, INTAKE_ANSWER };
+enum intake_kind {
+	INTAKE_READER,
+	INTAKE_ENCOUNTER,
+	INTAKE_ANSWER,
+	INTAKE_CONSENT,
+	INTAKE_SEARCH, /* text: the query */
+	INTAKE_BIND,   /* text: the UID, person_a */
+	INTAKE_UNBIND, /* text: the UID */
+	INTAKE_REVOKE, /* text: the UID */
+	INTAKE_ZONE,   /* text: the zone */
+};
 
 struct intake_item {
 	enum intake_kind kind;
@@ -33,6 +45,9 @@ struct intake_item {
 	int64_t person_a, person_b, a_tap_seq, b_tap_seq;
 	bool has_answer;
 	char answer[CV_SIM_OPTION_MAX];
+	enum cv_consent consent; /* INTAKE_CONSENT: for person_a, at a_tap_seq */
+	bool show_name;
+	char text[CV_ORG_QUERY_MAX]; /* the organiser requests' text */
 };
 
 struct cv_recorder {
@@ -45,6 +60,11 @@ struct cv_recorder {
 	pthread_t reader_thread;
 	pthread_t writer_thread;
 	atomic_bool stopping;
+	/* the newest search's results, handed from the writer to the UI */
+	pthread_mutex_t results_lock;
+	uint32_t results_id;
+	int results_count;
+	struct cv_flow_person results[CV_RECORDER_RESULTS_MAX];
 };
 
 static void post(struct cv_recorder *rec, const struct cv_inbox_item *item)
@@ -115,6 +135,11 @@ static void record_present(struct cv_recorder *rec, const struct cv_reader_event
 		     ev->uid_hex, (long long)out.tap.person.id,
 		     cv_log_escape(out.tap.person.name, esc, sizeof esc),
 		     res.checked_in_now ? " checked in" : "");
+	/* When the reader saw the badge (CLOCK_BOOTTIME, like the app's
+	 * "confirmed tap ... mono_ms=" line): the two give the kiosk's own
+	 * detection-to-frame time (tests/bench/nfc_latency). */
+	cv_log_debug("tap seq=%lld detected mono_ms=%lld", (long long)res.tap_seq,
+		     (long long)ev->mono_ms);
 	post(rec, &out);
 }
 
@@ -129,6 +154,14 @@ static void record_write(struct cv_recorder *rec, const struct intake_item *item
 					       item->a_tap_seq, item->b_tap_seq,
 					       item->has_answer ? item->answer : NULL, rec->zone,
 					       &stamp, &seq);
+	} else if (item->kind == INTAKE_CONSENT) {
+		int64_t seq = 0;
+		rc = cv_store_record_consent(rec->store, item->person_a, item->consent,
+					     item->show_name, item->a_tap_seq, &stamp, &seq);
+		if (rc == 0)
+			cv_log_info("consent of person %lld: %s, name %s", (long long)item->person_a,
+				    cv_consent_name(item->consent),
+				    item->show_name ? "shown" : "not shown");
 	} else {
 		rc = cv_store_record_answer(rec->store, item->b_tap_seq, item->answer, &stamp);
 	}
@@ -136,10 +169,59 @@ static void record_write(struct cv_recorder *rec, const struct intake_item *item
 		cv_durability_poke(rec->durability);
 	else
 		cv_log_error("could not record the %s of tap %lld: %s",
-			     item->kind == INTAKE_ENCOUNTER ? "encounter" : "answer",
-			     (long long)item->b_tap_seq, cv_strerror(rc));
+			     item->kind == INTAKE_ENCOUNTER ? "encounter"
+			     : item->kind == INTAKE_CONSENT ? "consent"
+							    : "answer",
+			     (long long)(item->kind == INTAKE_CONSENT ? item->a_tap_seq
+								      : item->b_tap_seq),
+			     cv_strerror(rc));
 	struct cv_inbox_item out = {
 		.kind = CV_INBOX_SAVED, .write_id = item->write_id, .ok = rc == 0};
+	post(rec, &out);
+}
+
+/* Enrolment and the zone: organiser requests, answered by id. */
+static void record_request(struct cv_recorder *rec, const struct intake_item *item)
+{
+	struct cv_inbox_item out = {.kind = CV_INBOX_ORG_DONE, .write_id = item->write_id};
+	int64_t wall = cv_clock_stamp().wall_ms;
+	int rc = 0;
+
+	switch (item->kind) {
+	case INTAKE_SEARCH: {
+		struct cv_flow_person found[CV_RECORDER_RESULTS_MAX];
+		int n = 0;
+		rc = cv_store_search_people(rec->store, item->text, found, CV_RECORDER_RESULTS_MAX,
+					    &n);
+		if (rc != 0)
+			cv_log_error("roster search failed: %s", cv_strerror(rc));
+		pthread_mutex_lock(&rec->results_lock);
+		rec->results_id = item->write_id;
+		rec->results_count = n;
+		memcpy(rec->results, found, (size_t)n * sizeof found[0]);
+		pthread_mutex_unlock(&rec->results_lock);
+		out.kind = CV_INBOX_SEARCH;
+		break;
+	}
+	case INTAKE_BIND: rc = cv_store_bind_badge(rec->store, item->text, item->person_a, wall); break;
+	case INTAKE_UNBIND: rc = cv_store_unbind_badge(rec->store, item->text, wall); break;
+	case INTAKE_REVOKE: rc = cv_store_revoke_badge(rec->store, item->text, wall); break;
+	case INTAKE_ZONE:
+		if (item->text[0] == '\0' || strlen(item->text) >= sizeof rec->zone) {
+			rc = CV_EINVAL;
+			break;
+		}
+		cv_log_info("zone changed from %s to %s", rec->zone, item->text);
+		snprintf(rec->zone, sizeof rec->zone, "%s", item->text);
+		break;
+	default: rc = CV_EINVAL; break;
+	}
+	if (rc == 0 && item->kind != INTAKE_SEARCH && item->kind != INTAKE_ZONE)
+		cv_durability_poke(rec->durability);
+	if (rc != 0 && item->kind != INTAKE_SEARCH)
+		cv_log_warn("organiser request %d failed: %s", (int)item->kind, cv_strerror(rc));
+	out.ok = rc == 0;
+	snprintf(out.detail, sizeof out.detail, "%s", rc == 0 ? "" : cv_strerror(rc));
 	post(rec, &out);
 }
 
@@ -149,6 +231,10 @@ static void *writer_main(void *arg)
 	struct intake_item item;
 
 	while (cv_queue_pop(rec->intake, &item, -1) == 1) {
+		if (item.kind >= INTAKE_SEARCH) {
+			record_request(rec, &item);
+			continue;
+		}
 		if (item.kind != INTAKE_READER) {
 			record_write(rec, &item);
 			continue;
@@ -193,6 +279,7 @@ int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader,
 		return CV_ENOMEM;
 	}
 	snprintf(rec->zone, sizeof rec->zone, "%s", cfg->zone);
+	pthread_mutex_init(&rec->results_lock, NULL);
 	rec->reader = reader;
 	rec->inbox = inbox;
 	int rc = cv_store_open(cfg->store_path, cfg->kiosk_id, &rec->store, err, errlen);
@@ -228,6 +315,7 @@ fail_durability:
 	cv_store_close(rec->store);
 fail_store:
 	cv_reader_close(reader);
+	pthread_mutex_destroy(&rec->results_lock);
 	free(rec);
 	return rc;
 }
@@ -258,6 +346,66 @@ int cv_recorder_submit_answer(struct cv_recorder *rec, uint32_t write_id, int64_
 	return cv_queue_try_push(rec->intake, &item);
 }
 
+int cv_recorder_submit_consent(struct cv_recorder *rec, uint32_t write_id, int64_t person,
+			       enum cv_consent consent, bool show_name, int64_t tap_seq)
+{
+	struct intake_item item = {.kind = INTAKE_CONSENT,
+				   .write_id = write_id,
+				   .person_a = person,
+				   .a_tap_seq = tap_seq,
+				   .consent = consent,
+				   .show_name = show_name};
+	return cv_queue_try_push(rec->intake, &item);
+}
+
+static int submit_request(struct cv_recorder *rec, enum intake_kind kind, uint32_t id,
+			  const char *text, int64_t person)
+{
+	struct intake_item item = {.kind = kind, .write_id = id, .person_a = person};
+	snprintf(item.text, sizeof item.text, "%s", text ? text : "");
+	return cv_queue_try_push(rec->intake, &item);
+}
+
+int cv_recorder_submit_search(struct cv_recorder *rec, uint32_t id, const char *query)
+{
+	return submit_request(rec, INTAKE_SEARCH, id, query, 0);
+}
+
+int cv_recorder_submit_bind(struct cv_recorder *rec, uint32_t id, const char *uid_hex,
+			    int64_t person)
+{
+	return submit_request(rec, INTAKE_BIND, id, uid_hex, person);
+}
+
+int cv_recorder_submit_unbind(struct cv_recorder *rec, uint32_t id, const char *uid_hex)
+{
+	return submit_request(rec, INTAKE_UNBIND, id, uid_hex, 0);
+}
+
+int cv_recorder_submit_revoke(struct cv_recorder *rec, uint32_t id, const char *uid_hex)
+{
+	return submit_request(rec, INTAKE_REVOKE, id, uid_hex, 0);
+}
+
+int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zone)
+{
+	return submit_request(rec, INTAKE_ZONE, id, zone, 0);
+}
+
+int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flow_person *out,
+			     int max)
+{
+	int n = -1;
+
+	pthread_mutex_lock(&rec->results_lock);
+	if (rec->results_id == id) {
+		n = rec->results_count < max ? rec->results_count : max;
+		memcpy(out, rec->results, (size_t)(n > 0 ? n : 0) * sizeof out[0]);
+	}
+	pthread_mutex_unlock(&rec->results_lock);
+	return n;
+}
+
 int cv_recorder_inject_tap(struct cv_recorder *rec, const char *uid_hex)
 {
 	return cv_reader_inject_tap(rec->reader, uid_hex);
@@ -278,5 +426,6 @@ void cv_recorder_stop(struct cv_recorder *rec)
 	cv_durability_stop(rec->durability);
 	cv_store_close(rec->store);
 	cv_reader_close(rec->reader);
+	pthread_mutex_destroy(&rec->results_lock);
 	free(rec);
 }

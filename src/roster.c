@@ -27,6 +27,8 @@ enum column {
 	COL_EMAIL,
 	COL_EXTERNAL_ID,
 	COL_BADGE_UID,
+	COL_CONSENT,
+	COL_SHOW_NAME,
 	COL_COUNT
 };
 
@@ -45,10 +47,14 @@ static const struct {
     {"badge_uid", COL_BADGE_UID},
     {"uid", COL_BADGE_UID},
     {"badge", COL_BADGE_UID},
+    {"consent", COL_CONSENT},
+    {"show_name", COL_SHOW_NAME},
+    {"show name", COL_SHOW_NAME},
+    {"name_on_screen", COL_SHOW_NAME},
 };
 
 static const char *const column_names[COL_COUNT] = {
-    "name", "organization", "role", "email", "external_id", "badge_uid",
+    "name", "organization", "role", "email", "external_id", "badge_uid", "consent", "show_name",
 };
 
 struct parse {
@@ -375,6 +381,27 @@ static void add_row(struct parse *ps)
 		fail(ps, CV_EINVAL, "badge_uid '%s' is not 4, 7 or 10 bytes in hex", shown);
 		return;
 	}
+	struct cv_consent_choice consent = {.scope = CV_CONSENT_UNSET, .show_name = -1};
+	if (cv_consent_parse(ps->fields[COL_CONSENT], &consent) != 0) {
+		char shown[128];
+		quote_text(ps->fields[COL_CONSENT], strlen(ps->fields[COL_CONSENT]), shown,
+		           sizeof shown, 40);
+		fail(ps, CV_EINVAL,
+		     "consent '%s' is not attendance or encounters (with name or noname)", shown);
+		return;
+	}
+	int show_name = -1;
+	if (cv_consent_parse_yes_no(ps->fields[COL_SHOW_NAME], &show_name) != 0) {
+		char shown[128];
+		quote_text(ps->fields[COL_SHOW_NAME], strlen(ps->fields[COL_SHOW_NAME]), shown,
+		           sizeof shown, 40);
+		fail(ps, CV_EINVAL, "show_name '%s' is not yes or no", shown);
+		return;
+	}
+	if (show_name < 0)
+		show_name = consent.show_name;
+	/* the row's encoding: 0 (what a zeroed row says) is "not said" */
+	show_name = show_name < 0 ? 0 : show_name ? 1 : -1;
 	if (r->count == ps->rows_cap) {
 		size_t cap = ps->rows_cap ? 2 * ps->rows_cap : 64;
 		struct cv_roster_row *grown = realloc(r->rows, cap * sizeof *grown);
@@ -386,6 +413,8 @@ static void add_row(struct parse *ps)
 		ps->rows_cap = cap;
 	}
 	row.role = role;
+	row.consent = consent.scope;
+	row.show_name = show_name;
 	row.name = take(ps, COL_NAME);
 	row.organization = take(ps, COL_ORGANIZATION);
 	row.email = take(ps, COL_EMAIL);

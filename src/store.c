@@ -65,10 +65,11 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_NEXT_SEQ] = "INSERT INTO sequences (kiosk_id, last_seq) VALUES (?1, 1) "
 			"ON CONFLICT (kiosk_id) DO UPDATE SET last_seq = last_seq + 1 "
 			"RETURNING last_seq",
-	[ST_BADGE_PERSON] = "SELECT p.id, p.name, p.organization, p.role, b.revoked_wall_ms "
+	[ST_BADGE_PERSON] = "SELECT p.id, p.name, p.organization, p.role, b.revoked_wall_ms, "
+			    "p.consent, coalesce(p.show_name, 0) "
 			    "FROM badges b JOIN people p ON p.id = b.person_id WHERE b.uid = ?1",
-	[ST_PERSON_BY_EXTERNAL_ID] = "SELECT id, name, organization, role FROM people "
-				     "WHERE external_id = ?1",
+	[ST_PERSON_BY_EXTERNAL_ID] = "SELECT id, name, organization, role, NULL, consent, "
+				     "coalesce(show_name, 0) FROM people WHERE external_id = ?1",
 	[ST_INSERT_TAP] = "INSERT INTO taps (kiosk_id, seq, uid, ndef_id, person_id, zone, "
 			  CLOCK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_CHECKIN_EXISTS] = "SELECT 1 FROM checkins WHERE person_id = ?1 AND zone = ?2 "
@@ -432,6 +433,9 @@ static void person_from_row(sqlite3_stmt *st, struct cv_flow_person *p)
 	copy_text(p->name, sizeof p->name, sqlite3_column_text(st, 1));
 	copy_text(p->organization, sizeof p->organization, sqlite3_column_text(st, 2));
 	p->role = role_from_text(sqlite3_column_text(st, 3));
+	/* the flow knows at the tap what the person agreed to */
+	p->consent = cv_consent_from_name((const char *)sqlite3_column_text(st, 5));
+	p->show_name = sqlite3_column_int(st, 6) != 0;
 }
 
 /* An active badge names its person. A revoked one names nobody, not even
@@ -869,10 +873,20 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 			cv = CV_EINVAL;
 			goto fail;
 		}
+		int64_t unchanged = st.unchanged;
+		bool consent_changed = false;
 		cv = import_person(store, row, stamp, &st, &person_id);
+		if (cv == 0)
+			cv = cv_store_people_import_consent(store, person_id, row->consent,
+			                                    row->show_name, stamp->wall_ms,
+			                                    &consent_changed);
 		if (cv < 0) {
 			store_err(err, errlen, "line %zu: %s", row->line, cv_strerror(cv));
 			goto fail;
+		}
+		if (consent_changed && st.unchanged > unchanged) {
+			st.unchanged--;
+			st.updated++;
 		}
 		if (row->badge_uid[0]) {
 			cv = import_badge(store, row, person_id, stamp, &st, err, errlen);

@@ -16,74 +16,11 @@
 
 #include "cv_error.h"
 #include "cv_log.h"
+#include "ui_internal.h"
 
 #define CV_LOG_TAG "ui"
 
-#define TEXT_BOXES_MAX 64
-#define FONT_CACHE_MAX 48
-#define TEXT_MAX 1024
-#define MIN_TEXT_PX 14
-#define MIN_TOUCH_PX 48
-
-enum face { FACE_REGULAR, FACE_BOLD, FACE_COUNT };
-
-enum icon { ICON_NONE, ICON_TAP, ICON_CHECK, ICON_ALERT, ICON_CROSS };
-
-struct font_slot {
-	enum face face;
-	int px;
-	TTF_Font *font; /* owned */
-};
-
-struct cv_ui {
-	SDL_Window *window;
-	SDL_Renderer *renderer;
-	const struct cv_assets *assets; /* borrowed: outlives the UI */
-	bool headless;
-	bool video_up;
-	bool ttf_up;
-	int w, h; /* renderer output size of the last frame */
-	char font_path[FACE_COUNT][CV_PATH_MAX];
-	bool synth_bold; /* one font file for both faces: bold is synthesised */
-	struct font_slot fonts[FONT_CACHE_MAX];
-	int font_count;
-
-	/* The last frame's view, copied so that cv_ui_save_png can draw the
-	 * very same frame again: drawing is a function of the view only. */
-	bool have_frame;
-	struct cv_flow_state flow;
-	struct cv_ui_view view;
-	char kiosk_name[CV_NAME_MAX];
-	char zone[CV_NAME_MAX];
-
-	struct cv_ui_text_box boxes[TEXT_BOXES_MAX];
-	size_t box_count;
-	SDL_Rect option_rects[CV_FLOW_OPTIONS_MAX];
-	int option_count;
-
-	bool audio_up;
-	SDL_AudioDeviceID audio; /* 0: no sound */
-	Uint8 *wav;              /* owned (SDL_FreeWAV) */
-	Uint32 wav_len;
-};
-
-/* Sizes for one frame, all derived from the window's short side so the
- * same screen reads well on 800x480 and on 1920x1080, and in portrait. */
-struct metrics {
-	int w, h, s;
-	int margin;
-	int gap;
-	int title_px;
-	int heading_px;
-	int body_px;
-	int small_px;
-	int button_px;
-	int banner_px;
-	int icon;
-	int radius;
-};
-
-static void metrics_for(int w, int h, struct metrics *m)
+void ui_metrics_for(int w, int h, struct metrics *m)
 {
 	m->w = w;
 	m->h = h;
@@ -100,7 +37,7 @@ static void metrics_for(int w, int h, struct metrics *m)
 	m->radius = m->s * 25 / 1000;
 }
 
-static int at_least(int v, int min)
+int ui_at_least(int v, int min)
 {
 	return v < min ? min : v;
 }
@@ -133,11 +70,11 @@ static int font_lookup(const char *pattern, char *out, size_t outlen)
 	return rc;
 }
 
-static TTF_Font *font_get(struct cv_ui *ui, enum face face, int px)
+TTF_Font *ui_font_get(struct cv_ui *ui, enum face face, int px)
 {
 	TTF_Font *f;
 
-	px = at_least(px, MIN_TEXT_PX);
+	px = ui_at_least(px, MIN_TEXT_PX);
 	for (int i = 0; i < ui->font_count; i++)
 		if (ui->fonts[i].face == face && ui->fonts[i].px == px)
 			return ui->fonts[i].font;
@@ -162,12 +99,12 @@ static TTF_Font *font_get(struct cv_ui *ui, enum face face, int px)
 
 /* ---- colours and shapes ---- */
 
-static SDL_Color colour(uint32_t rgb)
+SDL_Color ui_colour(uint32_t rgb)
 {
 	return (SDL_Color){(Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb, 255};
 }
 
-static void set_colour(SDL_Renderer *r, uint32_t rgb, float alpha)
+void ui_set_colour(SDL_Renderer *r, uint32_t rgb, float alpha)
 {
 	SDL_SetRenderDrawColor(r, (Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb,
 	                       (Uint8)lroundf(255.0f * alpha));
@@ -176,7 +113,7 @@ static void set_colour(SDL_Renderer *r, uint32_t rgb, float alpha)
 /* A rounded rectangle (a disc when w == h == 2 * rad), filled row by row
  * with the partly covered edge pixels blended, so curves look smooth on
  * every renderer. */
-static void fill_round(SDL_Renderer *r, float x, float y, float w, float h, float rad, uint32_t rgb)
+void ui_fill_round(SDL_Renderer *r, float x, float y, float w, float h, float rad, uint32_t rgb)
 {
 	int top = (int)floorf(y), bottom = (int)ceilf(y + h);
 
@@ -202,30 +139,30 @@ static void fill_round(SDL_Renderer *r, float x, float y, float w, float h, floa
 		a = (int)ceilf(xl);
 		b = (int)floorf(xr);
 		if (b > a) {
-			set_colour(r, rgb, 1.0f);
+			ui_set_colour(r, rgb, 1.0f);
 			SDL_RenderFillRect(r, &(SDL_Rect){a, py, b - a, 1});
 		}
 		if ((float)a > xl) {
-			set_colour(r, rgb, (float)a - xl);
+			ui_set_colour(r, rgb, (float)a - xl);
 			SDL_RenderDrawPoint(r, a - 1, py);
 		}
 		if (xr > (float)b && b >= a) {
-			set_colour(r, rgb, xr - (float)b);
+			ui_set_colour(r, rgb, xr - (float)b);
 			SDL_RenderDrawPoint(r, b, py);
 		}
 	}
 }
 
-static void fill_disc(SDL_Renderer *r, float cx, float cy, float rad, uint32_t rgb)
+void ui_fill_disc(SDL_Renderer *r, float cx, float cy, float rad, uint32_t rgb)
 {
-	fill_round(r, cx - rad, cy - rad, 2 * rad, 2 * rad, rad, rgb);
+	ui_fill_round(r, cx - rad, cy - rad, 2 * rad, 2 * rad, rad, rgb);
 }
 
 /* A straight stroke with round ends. */
-static void stroke(SDL_Renderer *r, float x0, float y0, float x1, float y1, float t, uint32_t rgb)
+void ui_stroke(SDL_Renderer *r, float x0, float y0, float x1, float y1, float t, uint32_t rgb)
 {
 	float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
-	SDL_Color c = colour(rgb);
+	SDL_Color c = ui_colour(rgb);
 	SDL_Vertex v[4];
 	const int idx[6] = {0, 1, 2, 1, 3, 2};
 	float nx, ny;
@@ -239,8 +176,8 @@ static void stroke(SDL_Renderer *r, float x0, float y0, float x1, float y1, floa
 	v[2] = (SDL_Vertex){{x1 + nx, y1 + ny}, c, {0, 0}};
 	v[3] = (SDL_Vertex){{x1 - nx, y1 - ny}, c, {0, 0}};
 	SDL_RenderGeometry(r, NULL, v, 4, idx, 6);
-	fill_disc(r, x0, y0, t / 2, rgb);
-	fill_disc(r, x1, y1, t / 2, rgb);
+	ui_fill_disc(r, x0, y0, t / 2, rgb);
+	ui_fill_disc(r, x1, y1, t / 2, rgb);
 }
 
 /* An arc of a circle around (cx, cy), from angle a0 to a1 (radians, 0 is
@@ -251,7 +188,7 @@ static void arc(SDL_Renderer *r, float cx, float cy, float rad, float t, float a
 	enum { STEPS = 32 };
 	SDL_Vertex v[2 * (STEPS + 1)];
 	int idx[6 * STEPS];
-	SDL_Color c = colour(rgb);
+	SDL_Color c = ui_colour(rgb);
 
 	for (int i = 0; i <= STEPS; i++) {
 		float a = a0 + (a1 - a0) * (float)i / STEPS;
@@ -267,11 +204,11 @@ static void arc(SDL_Renderer *r, float cx, float cy, float rad, float t, float a
 		memcpy(&idx[6 * i], q, sizeof(q));
 	}
 	SDL_RenderGeometry(r, NULL, v, 2 * (STEPS + 1), idx, 6 * STEPS);
-	fill_disc(r, cx + rad * cosf(a0), cy + rad * sinf(a0), t / 2, rgb);
-	fill_disc(r, cx + rad * cosf(a1), cy + rad * sinf(a1), t / 2, rgb);
+	ui_fill_disc(r, cx + rad * cosf(a0), cy + rad * sinf(a0), t / 2, rgb);
+	ui_fill_disc(r, cx + rad * cosf(a1), cy + rad * sinf(a1), t / 2, rgb);
 }
 
-static void draw_icon(struct cv_ui *ui, enum icon icon, int size, int cx, int cy, uint32_t rgb)
+void ui_draw_icon(struct cv_ui *ui, enum icon icon, int size, int cx, int cy, uint32_t rgb)
 {
 	const struct cv_theme *t = cv_assets_theme(ui->assets);
 	SDL_Renderer *r = ui->renderer;
@@ -279,29 +216,29 @@ static void draw_icon(struct cv_ui *ui, enum icon icon, int size, int cx, int cy
 
 	switch (icon) {
 	case ICON_TAP: /* the contactless mark on a soft disc */
-		fill_disc(r, x, y, rad, t->surface);
+		ui_fill_disc(r, x, y, rad, t->surface);
 		for (int i = 0; i < 3; i++)
 			arc(r, x - rad * 0.32f, y, rad * (0.26f + 0.22f * (float)i), rad * 0.10f,
 			    -0.9f, 0.9f, rgb);
-		fill_disc(r, x - rad * 0.32f, y, rad * 0.10f, rgb);
+		ui_fill_disc(r, x - rad * 0.32f, y, rad * 0.10f, rgb);
 		break;
 	case ICON_CHECK:
-		fill_disc(r, x, y, rad, rgb);
-		stroke(r, x - rad * 0.42f, y + rad * 0.02f, x - rad * 0.12f, y + rad * 0.32f,
+		ui_fill_disc(r, x, y, rad, rgb);
+		ui_stroke(r, x - rad * 0.42f, y + rad * 0.02f, x - rad * 0.12f, y + rad * 0.32f,
 		       rad * 0.15f, t->background);
-		stroke(r, x - rad * 0.12f, y + rad * 0.32f, x + rad * 0.44f, y - rad * 0.28f,
+		ui_stroke(r, x - rad * 0.12f, y + rad * 0.32f, x + rad * 0.44f, y - rad * 0.28f,
 		       rad * 0.15f, t->background);
 		break;
 	case ICON_ALERT:
-		fill_disc(r, x, y, rad, rgb);
-		stroke(r, x, y - rad * 0.48f, x, y + rad * 0.10f, rad * 0.17f, t->background);
-		fill_disc(r, x, y + rad * 0.40f, rad * 0.11f, t->background);
+		ui_fill_disc(r, x, y, rad, rgb);
+		ui_stroke(r, x, y - rad * 0.48f, x, y + rad * 0.10f, rad * 0.17f, t->background);
+		ui_fill_disc(r, x, y + rad * 0.40f, rad * 0.11f, t->background);
 		break;
 	case ICON_CROSS:
-		fill_disc(r, x, y, rad, rgb);
-		stroke(r, x - rad * 0.32f, y - rad * 0.32f, x + rad * 0.32f, y + rad * 0.32f,
+		ui_fill_disc(r, x, y, rad, rgb);
+		ui_stroke(r, x - rad * 0.32f, y - rad * 0.32f, x + rad * 0.32f, y + rad * 0.32f,
 		       rad * 0.15f, t->background);
-		stroke(r, x + rad * 0.32f, y - rad * 0.32f, x - rad * 0.32f, y + rad * 0.32f,
+		ui_stroke(r, x + rad * 0.32f, y - rad * 0.32f, x - rad * 0.32f, y + rad * 0.32f,
 		       rad * 0.15f, t->background);
 		break;
 	case ICON_NONE: break;
@@ -323,13 +260,16 @@ static void put(char *out, size_t outlen, size_t *used, const char *s, size_t n)
 
 /* Fills the placeholders of a template from the view. An unknown
  * {placeholder} stays as written so the mistake shows. */
-static void fill(const struct cv_ui *ui, const char *tmpl, char *out, size_t outlen)
+void ui_fill(const struct cv_ui *ui, const char *tmpl, char *out, size_t outlen)
 {
 	const struct cv_ui_view *v = &ui->view;
 	size_t used = 0;
 	char seconds[16];
 
+	char count[24];
+
 	snprintf(seconds, sizeof(seconds), "%d", (v->pair_window_ms + 999) / 1000);
+	snprintf(count, sizeof(count), "%lld", (long long)ui->fill_count);
 	out[0] = '\0';
 	while (*tmpl) {
 		const char *open = strchr(tmpl, '{'), *close, *val = NULL;
@@ -359,6 +299,12 @@ static void fill(const struct cv_ui *ui, const char *tmpl, char *out, size_t out
 			val = seconds;
 		else if (IS("other"))
 			val = v->flow->second.person.name;
+		else if (IS("count"))
+			val = count;
+		else if (IS("organizer") && v->org)
+			val = v->org->organizer.name;
+		else if (IS("person") && v->org)
+			val = v->org->badge.person.name;
 #undef IS
 		if (val)
 			put(out, outlen, &used, val, strlen(val));
@@ -376,7 +322,7 @@ static void fill(const struct cv_ui *ui, const char *tmpl, char *out, size_t out
 	}
 }
 
-static bool blank(const char *s)
+bool ui_blank(const char *s)
 {
 	for (; *s; s++)
 		if (*s != ' ' && *s != '\t')
@@ -441,26 +387,26 @@ static SDL_Surface *balance_lines(TTF_Font *f, const char *text, SDL_Color c, SD
  * lines lines, no more than max_h pixels (0: no limit) and breaks no word
  * (or the smallest readable size is reached). The caller frees it; the
  * size used goes to *px_out unless that is NULL. */
-static SDL_Surface *render_fit(struct cv_ui *ui, const char *text, enum face face, int px,
+SDL_Surface *ui_render_fit(struct cv_ui *ui, const char *text, enum face face, int px,
                                int max_w, int lines, int max_h, uint32_t rgb, int *px_out)
 {
-	px = at_least(px, MIN_TEXT_PX);
-	max_w = at_least(max_w, 1);
+	px = ui_at_least(px, MIN_TEXT_PX);
+	max_w = ui_at_least(max_w, 1);
 	for (;;) {
-		TTF_Font *f = font_get(ui, face, px);
+		TTF_Font *f = ui_font_get(ui, face, px);
 		SDL_Surface *s;
 		int limit;
 
 		if (!f)
 			return NULL;
-		limit = at_least(lines, 1) * TTF_FontLineSkip(f);
+		limit = ui_at_least(lines, 1) * TTF_FontLineSkip(f);
 		if (max_h > 0 && max_h < limit)
 			limit = max_h;
 		if (px > MIN_TEXT_PX && !words_fit(f, text, max_w)) {
-			px = at_least(px * 9 / 10, MIN_TEXT_PX);
+			px = ui_at_least(px * 9 / 10, MIN_TEXT_PX);
 			continue;
 		}
-		s = TTF_RenderUTF8_Blended_Wrapped(f, text, colour(rgb), (Uint32)max_w);
+		s = TTF_RenderUTF8_Blended_Wrapped(f, text, ui_colour(rgb), (Uint32)max_w);
 		if (!s) {
 			cv_log_warn("cannot render text: %s", TTF_GetError());
 			return NULL;
@@ -468,14 +414,14 @@ static SDL_Surface *render_fit(struct cv_ui *ui, const char *text, enum face fac
 		if ((s->w <= max_w && s->h <= limit) || px == MIN_TEXT_PX) {
 			if (px_out)
 				*px_out = px;
-			return balance_lines(f, text, colour(rgb), s, max_w);
+			return balance_lines(f, text, ui_colour(rgb), s, max_w);
 		}
 		SDL_FreeSurface(s);
-		px = at_least(px * 9 / 10, MIN_TEXT_PX);
+		px = ui_at_least(px * 9 / 10, MIN_TEXT_PX);
 	}
 }
 
-static void record_box(struct cv_ui *ui, const char *key, SDL_Rect r)
+void ui_record_box(struct cv_ui *ui, const char *key, SDL_Rect r)
 {
 	struct cv_ui_text_box *b;
 
@@ -491,7 +437,7 @@ static void record_box(struct cv_ui *ui, const char *key, SDL_Rect r)
 
 /* Draws a rendered text centred on (cx, top), scaled down if it is still
  * wider than max_w at the smallest size, and records its box. */
-static int blit_text(struct cv_ui *ui, const char *key, SDL_Surface *s, int cx, int top, int max_w)
+int ui_blit_text(struct cv_ui *ui, const char *key, SDL_Surface *s, int cx, int top, int max_w)
 {
 	SDL_Texture *tex = SDL_CreateTextureFromSurface(ui->renderer, s);
 	SDL_Rect dst = {0, top, s->w, s->h};
@@ -505,8 +451,99 @@ static int blit_text(struct cv_ui *ui, const char *key, SDL_Surface *s, int cx, 
 		SDL_RenderCopy(ui->renderer, tex, NULL, &dst);
 		SDL_DestroyTexture(tex);
 	}
-	record_box(ui, key, dst);
+	ui_record_box(ui, key, dst);
 	return dst.h;
+}
+
+/* ---- touch targets ---- */
+
+void ui_add_button(struct cv_ui *ui, SDL_Rect r, enum cv_ui_target target, int index,
+                   const char *text)
+{
+	struct ui_button *b;
+
+	if (ui->button_count == BUTTONS_MAX)
+		return;
+	b = &ui->buttons[ui->button_count++];
+	memset(b, 0, sizeof(*b));
+	b->r = r;
+	b->hit.target = target;
+	b->hit.index = index;
+	if (text)
+		snprintf(b->hit.text, sizeof(b->hit.text), "%s", text);
+}
+
+void ui_button(struct cv_ui *ui, const struct metrics *m, SDL_Rect r, const char *key,
+               const char *label, int px, bool quiet, enum cv_ui_target target, int index,
+               const char *text)
+{
+	const struct cv_theme *t = cv_assets_theme(ui->assets);
+	int pad = ui_at_least(m->gap / 3, 4);
+	SDL_Surface *s;
+
+	if (quiet) {
+		int bw = ui_at_least(m->s / 240, 2);
+		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
+		              (float)m->radius, t->muted);
+		ui_fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw), (float)(r.w - 2 * bw),
+		              (float)(r.h - 2 * bw), (float)(m->radius - bw), t->surface);
+	} else {
+		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
+		              (float)m->radius, t->accent);
+	}
+	ui_add_button(ui, r, target, index, text);
+	if (!label || ui_blank(label))
+		return;
+	s = ui_render_fit(ui, label, FACE_BOLD, px, r.w - 2 * pad, 2, r.h - 2 * pad,
+	                  quiet ? t->text : t->accent_text, NULL);
+	if (s) {
+		int h = s->h < r.h - 2 * pad ? s->h : r.h - 2 * pad;
+		ui_blit_text(ui, key, s, r.x + r.w / 2, r.y + (r.h - h) / 2, r.w - 2 * pad);
+		SDL_FreeSurface(s);
+	}
+}
+
+SDL_Surface *ui_trim(struct cv_ui *ui, SDL_Surface *s, const char *text, enum face face, int px)
+{
+	TTF_Font *f = ui_font_get(ui, face, px);
+	SDL_Surface *t;
+	int w = 0;
+
+	/* wrapped text is rendered as wide as the wrap and centred in it:
+	 * one line is cut to its own width so it can sit flush left */
+	if (!f || s->h >= 2 * TTF_FontLineSkip(f) || TTF_SizeUTF8(f, text, &w, NULL) != 0 ||
+	    w + 2 >= s->w || w <= 0)
+		return s;
+	t = SDL_CreateRGBSurfaceWithFormat(0, w + 2, s->h, 32, SDL_PIXELFORMAT_ARGB8888);
+	if (!t)
+		return s;
+	SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_NONE);
+	SDL_BlitSurface(s, &(SDL_Rect){(s->w - w) / 2 - 1, 0, w + 2, s->h}, t, NULL);
+	SDL_FreeSurface(s);
+	return t;
+}
+
+int ui_text(struct cv_ui *ui, const char *key, const char *text, enum face face, int px, int x,
+            int y, int max_w, int lines, uint32_t rgb, bool center)
+{
+	SDL_Surface *s;
+	int h, used = px;
+
+	if (!text || ui_blank(text) || max_w <= 0)
+		return 0;
+	s = ui_render_fit(ui, text, face, px, max_w, lines, 0, rgb, &used);
+	if (!s)
+		return 0;
+	if (!center)
+		s = ui_trim(ui, s, text, face, used);
+	if (center) {
+		h = ui_blit_text(ui, key, s, x + max_w / 2, y, max_w);
+	} else {
+		int w = s->w < max_w ? s->w : max_w;
+		h = ui_blit_text(ui, key, s, x + w / 2, y, max_w);
+	}
+	SDL_FreeSurface(s);
+	return h;
 }
 
 /* ---- vertical stacks: a centred column of icons and texts ---- */
@@ -544,11 +581,11 @@ static void stack_text(struct cv_ui *ui, struct stack *st, const char *key, cons
 
 	if (st->n == 8)
 		return;
-	fill(ui, tmpl ? tmpl : cv_assets_text(ui->assets, key), text, sizeof(text));
-	if (blank(text))
+	ui_fill(ui, tmpl ? tmpl : cv_assets_text(ui->assets, key), text, sizeof(text));
+	if (ui_blank(text))
 		return;
 	px = px * st->pct / 100;
-	s = render_fit(ui, text, face, px, st->max_w, lines, 0, rgb, NULL);
+	s = ui_render_fit(ui, text, face, px, st->max_w, lines, 0, rgb, NULL);
 	if (!s)
 		return;
 	st->b[st->n++] = (struct block){.key = key, .surf = s, .gap = gap * st->pct / 100};
@@ -594,9 +631,9 @@ static void stack_fit_draw(struct cv_ui *ui, const struct metrics *m, SDL_Rect a
 
 		y += i ? b->gap : 0;
 		if (b->surf) {
-			y += blit_text(ui, b->key, b->surf, area.x + area.w / 2, y, area.w);
+			y += ui_blit_text(ui, b->key, b->surf, area.x + area.w / 2, y, area.w);
 		} else {
-			draw_icon(ui, b->icon, b->size, area.x + area.w / 2, y + b->size / 2,
+			ui_draw_icon(ui, b->icon, b->size, area.x + area.w / 2, y + b->size / 2,
 			          b->rgb);
 			y += b->size;
 		}
@@ -615,16 +652,16 @@ static int bottom_panel(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 	SDL_Surface *s;
 	SDL_Rect box;
 
-	fill(ui, cv_assets_text(ui->assets, key), text, sizeof(text));
-	if (blank(text))
+	ui_fill(ui, cv_assets_text(ui->assets, key), text, sizeof(text));
+	if (ui_blank(text))
 		return 0;
-	s = render_fit(ui, text, FACE_REGULAR, m->body_px, inner_w, 3, 0, text_rgb, NULL);
+	s = ui_render_fit(ui, text, FACE_REGULAR, m->body_px, inner_w, 3, 0, text_rgb, NULL);
 	if (!s)
 		return 0;
 	box = (SDL_Rect){area.x, area.y + area.h - s->h - 2 * pad, area.w, s->h + 2 * pad};
-	fill_round(ui->renderer, (float)box.x, (float)box.y, (float)box.w, (float)box.h,
+	ui_fill_round(ui->renderer, (float)box.x, (float)box.y, (float)box.w, (float)box.h,
 	           (float)m->radius, t->surface);
-	blit_text(ui, key, s, box.x + box.w / 2, box.y + pad, inner_w);
+	ui_blit_text(ui, key, s, box.x + box.w / 2, box.y + pad, inner_w);
 	SDL_FreeSurface(s);
 	return box.h;
 }
@@ -651,12 +688,12 @@ static void draw_idle(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 	const struct cv_theme *t = cv_assets_theme(ui->assets);
 	char text[TEXT_MAX];
 
-	fill(ui, cv_assets_text(ui->assets, "idle.place"), text, sizeof(text));
-	if (!blank(text)) {
+	ui_fill(ui, cv_assets_text(ui->assets, "idle.place"), text, sizeof(text));
+	if (!ui_blank(text)) {
 		SDL_Surface *s =
-		    render_fit(ui, text, FACE_REGULAR, m->small_px, area.w, 1, 0, t->muted, NULL);
+		    ui_render_fit(ui, text, FACE_REGULAR, m->small_px, area.w, 1, 0, t->muted, NULL);
 		if (s) {
-			int h = blit_text(ui, "idle.place", s, area.x + area.w / 2, area.y, area.w);
+			int h = ui_blit_text(ui, "idle.place", s, area.x + area.w / 2, area.y, area.w);
 			area.y += h + m->gap;
 			area.h -= h + m->gap;
 			SDL_FreeSurface(s);
@@ -683,13 +720,43 @@ static void build_welcome(struct cv_ui *ui, const struct metrics *m, struct stac
 		           m->gap);
 	else
 		stack_text(ui, st, "welcome.back", NULL, FACE_BOLD, m->body_px, 2, t->ok, m->gap);
+	if (tap->person.consent == CV_CONSENT_ATTENDANCE)
+		stack_text(ui, st, "welcome.attendance_only", NULL, FACE_REGULAR, m->small_px, 2,
+		           t->muted, m->gap / 2);
 }
 
 static void draw_welcome(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 {
 	const struct cv_theme *t = cv_assets_theme(ui->assets);
 
-	if (pairs_on(ui)) {
+	/* quiet buttons in the top corners: an attendee's eye goes to the
+	 * welcome; whoever wants to change their consent, or an organiser,
+	 * knows where to look */
+	int bh = ui_at_least(m->s * 12 / 100, MIN_TOUCH_PX);
+	int bw = ui_at_least(m->s * 40 / 100, 2 * MIN_TOUCH_PX);
+
+	if (ui->view.organizer_button && m->w < 2 * bw + m->gap) {
+		/* too narrow for two corners: the organiser's button goes below */
+		SDL_Rect r = {area.x + area.w - bw, area.y + bh + m->gap / 2, bw, bh};
+		ui_button(ui, m, r, "welcome.organizer", cv_assets_text(ui->assets, "welcome.organizer"),
+		          m->small_px, true, CV_UI_T_ORGANIZER, 0, NULL);
+		area.y += bh + m->gap / 2;
+		area.h -= bh + m->gap / 2;
+	} else if (ui->view.organizer_button) {
+		SDL_Rect r = {area.x + area.w - bw, area.y, bw, bh};
+		ui_button(ui, m, r, "welcome.organizer", cv_assets_text(ui->assets, "welcome.organizer"),
+		          m->small_px, true, CV_UI_T_ORGANIZER, 0, NULL);
+	}
+	{
+		SDL_Rect r = {area.x, area.y, bw, bh};
+		ui_button(ui, m, r, "welcome.consent", cv_assets_text(ui->assets, "welcome.consent"),
+		          m->small_px, true, CV_UI_T_CONSENT, CV_FLOW_CONSENT_OPEN, NULL);
+		area.y += bh + m->gap / 2;
+		area.h -= bh + m->gap / 2;
+	}
+
+	/* someone who chose attendance only is never paired: no hint to */
+	if (pairs_on(ui) && ui->view.flow->first.person.consent != CV_CONSENT_ATTENDANCE) {
 		int h = bottom_panel(ui, m, area, "welcome.pair_hint", t->accent);
 		area.h -= h ? h + m->gap : 0;
 	}
@@ -719,6 +786,15 @@ static void build_thanks(struct cv_ui *ui, const struct metrics *m, struct stack
 		stack_text(ui, st, "thanks.body", NULL, FACE_REGULAR, m->body_px, 3, t->muted,
 		           m->gap / 2);
 	}
+}
+
+static void build_private(struct cv_ui *ui, const struct metrics *m, struct stack *st)
+{
+	const struct cv_theme *t = cv_assets_theme(ui->assets);
+
+	stack_icon(st, ICON_CHECK, m->icon, t->accent);
+	stack_text(ui, st, "private.title", NULL, FACE_BOLD, m->title_px, 2, t->text, m->gap);
+	stack_text(ui, st, "private.body", NULL, FACE_REGULAR, m->body_px, 3, t->muted, m->gap / 2);
 }
 
 static void build_unknown(struct cv_ui *ui, const struct metrics *m, struct stack *st)
@@ -754,7 +830,7 @@ static int grid_columns(int n, bool portrait)
 
 static int option_pad(const struct metrics *m)
 {
-	return at_least(m->gap / 2, 6);
+	return ui_at_least(m->gap / 2, 6);
 }
 
 static void draw_option(struct cv_ui *ui, const struct metrics *m, int i, SDL_Rect r, int px)
@@ -769,22 +845,22 @@ static void draw_option(struct cv_ui *ui, const struct metrics *m, int i, SDL_Re
 
 	/* the "we didn't meet" answer is quieter: an outline, not a fill */
 	if (o->not_together) {
-		int bw = at_least(m->s / 240, 2);
-		fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
+		int bw = ui_at_least(m->s / 240, 2);
+		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
 		           (float)m->radius, t->muted);
-		fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw),
+		ui_fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw),
 		           (float)(r.w - 2 * bw), (float)(r.h - 2 * bw), (float)(m->radius - bw),
 		           bg);
 	} else {
-		fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
+		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
 		           (float)m->radius, bg);
 	}
 	ui->option_rects[i] = r;
 	snprintf(key, sizeof(key), "option.%s", o->id);
-	s = render_fit(ui, o->label, FACE_BOLD, px, r.w - 2 * pad, 3, r.h - 2 * pad, fg, NULL);
+	s = ui_render_fit(ui, o->label, FACE_BOLD, px, r.w - 2 * pad, 3, r.h - 2 * pad, fg, NULL);
 	if (s) {
 		int h = s->h < r.h - 2 * pad ? s->h : r.h - 2 * pad;
-		blit_text(ui, key, s, r.x + r.w / 2, r.y + (r.h - h) / 2, r.w - 2 * pad);
+		ui_blit_text(ui, key, s, r.x + r.w / 2, r.y + (r.h - h) / 2, r.w - 2 * pad);
 		SDL_FreeSurface(s);
 	}
 }
@@ -798,18 +874,18 @@ static void draw_prompt(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 	char text[TEXT_MAX];
 	SDL_Surface *s;
 
-	s = render_fit(ui, cv_assets_question(ui->assets), FACE_BOLD, m->heading_px, area.w, 2, 0,
+	s = ui_render_fit(ui, cv_assets_question(ui->assets), FACE_BOLD, m->heading_px, area.w, 2, 0,
 	               t->text, NULL);
 	if (s) {
-		y += blit_text(ui, "prompt.question", s, area.x + area.w / 2, y, area.w);
+		y += ui_blit_text(ui, "prompt.question", s, area.x + area.w / 2, y, area.w);
 		SDL_FreeSurface(s);
 	}
-	fill(ui, cv_assets_text(ui->assets, "prompt.names"), text, sizeof(text));
-	if (!blank(text)) {
-		s = render_fit(ui, text, FACE_REGULAR, m->body_px, area.w, 2, 0, t->muted, NULL);
+	ui_fill(ui, cv_assets_text(ui->assets, "prompt.names"), text, sizeof(text));
+	if (!ui_blank(text)) {
+		s = ui_render_fit(ui, text, FACE_REGULAR, m->body_px, area.w, 2, 0, t->muted, NULL);
 		if (s) {
 			y += m->gap / 3;
-			y += blit_text(ui, "prompt.names", s, area.x + area.w / 2, y, area.w);
+			y += ui_blit_text(ui, "prompt.names", s, area.x + area.w / 2, y, area.w);
 			SDL_FreeSurface(s);
 		}
 	}
@@ -821,7 +897,7 @@ static void draw_prompt(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 	bh = (area.y + area.h - y - (rows - 1) * gap) / rows;
 	if (bh > m->s * 26 / 100)
 		bh = m->s * 26 / 100;
-	bh = at_least(bh, MIN_TOUCH_PX);
+	bh = ui_at_least(bh, MIN_TOUCH_PX);
 	top = y + (area.y + area.h - y - (rows * bh + (rows - 1) * gap)) / 2;
 	if (top < y)
 		top = y;
@@ -831,7 +907,7 @@ static void draw_prompt(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 	for (int i = 0; i < n; i++) {
 		int pad = option_pad(m), fit = px;
 
-		s = render_fit(ui, cv_assets_option(ui->assets, i)->label, FACE_BOLD, px,
+		s = ui_render_fit(ui, cv_assets_option(ui->assets, i)->label, FACE_BOLD, px,
 		               bw - 2 * pad, 3, bh - 2 * pad, t->text, &fit);
 		SDL_FreeSurface(s);
 		px = fit < px ? fit : px;
@@ -863,25 +939,25 @@ static int draw_banners(struct cv_ui *ui, const struct metrics *m)
 		char text[TEXT_MAX];
 		SDL_Surface *s;
 
-		fill(ui, cv_assets_text(ui->assets, keys[i]), text, sizeof(text));
-		if (blank(text))
+		ui_fill(ui, cv_assets_text(ui->assets, keys[i]), text, sizeof(text));
+		if (ui_blank(text))
 			continue;
 		/* text in the background colour reads on the warning colour in
 		 * light and dark themes alike */
-		s = render_fit(ui, text, FACE_BOLD, m->banner_px, inner, 2, 0, t->background, NULL);
+		s = ui_render_fit(ui, text, FACE_BOLD, m->banner_px, inner, 2, 0, t->background, NULL);
 		if (!s)
 			continue;
-		set_colour(ui->renderer, t->warn, 1.0f);
+		ui_set_colour(ui->renderer, t->warn, 1.0f);
 		SDL_RenderFillRect(ui->renderer, &(SDL_Rect){0, y, m->w, s->h + 2 * pad});
-		blit_text(ui, keys[i], s, m->w / 2, y + pad, inner);
+		ui_blit_text(ui, keys[i], s, m->w / 2, y + pad, inner);
 		y += s->h + 2 * pad;
 		SDL_FreeSurface(s);
 		if (i + 1 < n) {
 			/* a hairline between two banners */
-			set_colour(ui->renderer, t->background, 0.35f);
+			ui_set_colour(ui->renderer, t->background, 0.35f);
 			SDL_RenderFillRect(ui->renderer,
-			                   &(SDL_Rect){0, y, m->w, at_least(m->s / 400, 1)});
-			y += at_least(m->s / 400, 1);
+			                   &(SDL_Rect){0, y, m->w, ui_at_least(m->s / 400, 1)});
+			y += ui_at_least(m->s / 400, 1);
 		}
 	}
 	return y;
@@ -898,11 +974,12 @@ static int render_frame(struct cv_ui *ui)
 
 	if (SDL_GetRendererOutputSize(ui->renderer, &ui->w, &ui->h) != 0)
 		SDL_GetWindowSize(ui->window, &ui->w, &ui->h);
-	metrics_for(ui->w, ui->h, &m);
+	ui_metrics_for(ui->w, ui->h, &m);
 	ui->box_count = 0;
 	ui->option_count = 0;
+	ui->button_count = 0;
 	SDL_SetRenderDrawBlendMode(ui->renderer, SDL_BLENDMODE_BLEND);
-	set_colour(ui->renderer, t->background, 1.0f);
+	ui_set_colour(ui->renderer, t->background, 1.0f);
 	if (SDL_RenderClear(ui->renderer) != 0) {
 		cv_log_error("drawing: %s", SDL_GetError());
 		return CV_EDEVICE;
@@ -910,6 +987,17 @@ static int render_frame(struct cv_ui *ui)
 
 	top = draw_banners(ui, &m);
 	area = (SDL_Rect){m.margin, top + m.margin, m.w - 2 * m.margin, m.h - top - 2 * m.margin};
+	if (ui->view.org && cv_org_active(ui->view.org)) {
+		ui_draw_organizer(ui, &m, area);
+		return 0;
+	}
+	if (ui->view.live_only) {
+		/* a TV: the whole screen, small margins */
+		area = (SDL_Rect){m.margin / 3, top + m.margin / 3, m.w - 2 * (m.margin / 3),
+		                  m.h - top - 2 * (m.margin / 3)};
+		ui_draw_live(ui, &m, area);
+		return 0;
+	}
 	switch (ui->view.flow->screen) {
 	case CV_SCREEN_IDLE: draw_idle(ui, &m, area); break;
 	case CV_SCREEN_WELCOME: draw_welcome(ui, &m, area); break;
@@ -917,6 +1005,8 @@ static int render_frame(struct cv_ui *ui)
 	case CV_SCREEN_THANKS: stack_fit_draw(ui, &m, area, build_thanks); break;
 	case CV_SCREEN_UNKNOWN: stack_fit_draw(ui, &m, area, build_unknown); break;
 	case CV_SCREEN_REFUSED: stack_fit_draw(ui, &m, area, build_refused); break;
+	case CV_SCREEN_CONSENT: ui_draw_consent(ui, &m, area); break;
+	case CV_SCREEN_PRIVATE: stack_fit_draw(ui, &m, area, build_private); break;
 	case CV_SCREEN_COUNT: break;
 	}
 	return 0;
@@ -1016,7 +1106,7 @@ int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *asset
 	if (rc != 0)
 		goto fail;
 	for (int f = 0; f < FACE_COUNT; f++) {
-		if (!font_get(ui, (enum face)f, 24)) {
+		if (!ui_font_get(ui, (enum face)f, 24)) {
 			snprintf(err, errlen, "font %s: %s", ui->font_path[f], TTF_GetError());
 			rc = CV_ENOTFOUND;
 			goto fail;
@@ -1072,6 +1162,7 @@ void cv_ui_destroy(struct cv_ui *ui)
 		SDL_FreeWAV(ui->wav);
 	if (ui->audio_up)
 		SDL_QuitSubSystem(SDL_INIT_AUDIO);
+	ui_live_free(ui);
 	for (int i = 0; i < ui->font_count; i++)
 		TTF_CloseFont(ui->fonts[i].font);
 	if (ui->ttf_up)
@@ -1095,6 +1186,14 @@ int cv_ui_draw(struct cv_ui *ui, const struct cv_ui_view *view)
 	ui->view.flow = &ui->flow;
 	ui->view.kiosk_name = ui->kiosk_name;
 	ui->view.zone = ui->zone;
+	if (view->org) {
+		ui->org = *view->org;
+		ui->view.org = &ui->org;
+	}
+	if (view->org_data) {
+		ui->org_data = *view->org_data;
+		ui->view.org_data = &ui->org_data;
+	}
 	ui->have_frame = true;
 	if (render_frame(ui) != 0)
 		return CV_EDEVICE;
@@ -1110,6 +1209,26 @@ int cv_ui_hit_option(const struct cv_ui *ui, int x, int y)
 		if (SDL_PointInRect(&p, &ui->option_rects[i]))
 			return i;
 	return -1;
+}
+
+bool cv_ui_hit_test(const struct cv_ui *ui, int x, int y, struct cv_ui_hit *out)
+{
+	SDL_Point p = {x, y};
+	int option = cv_ui_hit_option(ui, x, y);
+
+	memset(out, 0, sizeof(*out));
+	if (option >= 0) {
+		out->target = CV_UI_T_OPTION;
+		out->index = option;
+		return true;
+	}
+	for (int i = 0; i < ui->button_count; i++) {
+		if (SDL_PointInRect(&p, &ui->buttons[i].r)) {
+			*out = ui->buttons[i].hit;
+			return true;
+		}
+	}
+	return false;
 }
 
 int cv_ui_save_png(struct cv_ui *ui, const char *path)

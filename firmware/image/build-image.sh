@@ -70,7 +70,7 @@ if [ ! -e "$work/stage2.done" ]; then
 	say "second stage under qemu-system-aarch64 (slow: emulated)"
 	timeout 3600 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none \
 		-kernel "$work/vmlinuz" -initrd "$work/initrd-stage2.img" \
-		-append "console=ttyAMA0 root=/dev/vda rw init=/stage2.sh" \
+		-append "console=ttyAMA0 root=/dev/vda rw init=/stage2.sh panic=5" \
 		-drive "file=$work/root.ext4,format=raw,if=virtio" -no-reboot \
 		>"$out/stage2-console.log" 2>&1
 	grep -q "CONVENE-STAGE2-OK" "$out/stage2-console.log" || {

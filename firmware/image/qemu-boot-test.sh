@@ -39,7 +39,7 @@ truncate -s +256M "$out/card.img"
 
 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic -no-reboot -nic none \
 	-kernel "$boot/vmlinuz" -initrd "$boot/initrd.img" \
-	-append "console=ttyAMA0 root=LABEL=cv-root ro rootwait" \
+	-append "console=ttyAMA0 root=LABEL=cv-root ro rootwait panic=5" \
 	-drive "file=$out/card.img,format=raw,if=virtio" >"$log" 2>&1 &
 qemu=$!
 ok=0

@@ -73,13 +73,26 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["kiosk_id"], "test-kiosk")
 
 
-class NotBuiltYet(unittest.TestCase):
-    def test_commands_of_later_work(self):
-        k = Kiosk("notbuilt")
-        for cmd in ("sync", "serve"):  # reader-check is built
-            r = k.run(cmd)
-            self.assertEqual(r.returncode, 2, cmd)
-            self.assertIn("not built yet", r.stderr)
+class Board(unittest.TestCase):
+    def test_board_profile_under_the_config(self):
+        k = Kiosk("board")
+        r = k.run("--board", "pi4-pn532-uart-dsi7", "status", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # The config file's own keys win over the profile's.
+        self.assertEqual(json.loads(r.stdout)["kiosk_id"], "test-kiosk")
+
+    def test_unknown_board(self):
+        r = convene("--board", "no-such-board", "status")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no-such-board", r.stderr)
+
+
+class Sync(unittest.TestCase):
+    def test_sync_without_a_server_says_so(self):
+        k = Kiosk("nosync")
+        r = k.run("sync")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[sync] url", r.stderr)
 
 
 class Roster(unittest.TestCase):
@@ -160,9 +173,9 @@ class Export(unittest.TestCase):
         with open(os.path.join(out, "checkins.csv"), newline="", encoding="utf-8") as f:
             self.assertEqual(len(list(csv.DictReader(f))), 2)
 
-    def test_format_not_built(self):
+    def test_unknown_format_and_missing_options(self):
         k = Kiosk("export-fmt")
-        r = k.run("export", "--format", "gexf", "--out", k.path("x"))
+        r = k.run("export", "--format", "pdf", "--out", k.path("x"))
         self.assertEqual(r.returncode, 2)
         r = k.run("export", "--format", "csv")
         self.assertEqual(r.returncode, 2)

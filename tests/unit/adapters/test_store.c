@@ -226,7 +226,7 @@ static void test_migrate_from_0(void **state)
 
 	s = open_store(fx->path, "k1");
 	assert_int_equal(cv_store_schema_version(s, &v), 0);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, CV_STORE_SCHEMA_VERSION);
 	struct cv_tap_result r;
 	tap(s, "04A1B2C3", NULL, "hall", T0, &r);
 	assert_int_equal(r.tap_seq, 1);
@@ -240,7 +240,7 @@ static void test_migrate_from_0(void **state)
 	fclose(f);
 	s = open_store(empty, "k1");
 	assert_int_equal(cv_store_schema_version(s, &v), 0);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, CV_STORE_SCHEMA_VERSION);
 	cv_store_close(s);
 }
 
@@ -289,7 +289,7 @@ static void test_migrate_from_1(void **state)
 	s = open_store(fx->path, "k1");
 	int v;
 	assert_int_equal(cv_store_schema_version(s, &v), 0);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, CV_STORE_SCHEMA_VERSION);
 	assert_int_equal(query_int(fx->path, "SELECT count(*) FROM taps"), 2);
 	assert_int_equal(query_int(fx->path, "SELECT person_id FROM taps WHERE seq = 1"), 1);
 
@@ -353,7 +353,7 @@ static void test_migrate_from_2(void **state)
 	s = open_store(fx->path, "k1");
 	struct cv_store_status status;
 	assert_int_equal(cv_store_status(s, "2026-12-02", &status), 0);
-	assert_int_equal(status.schema_version, 3);
+	assert_int_equal(status.schema_version, CV_STORE_SCHEMA_VERSION);
 	assert_int_equal(status.people, 2);
 	assert_int_equal(status.badges, 2);
 	assert_int_equal(status.checked_in, 2);
@@ -388,19 +388,24 @@ static void test_refuses_newer_schema(void **state)
 {
 	struct fixture *fx = *state;
 	struct cv_store *s = open_store(fx->path, "k1");
-	assert_int_equal(cv_store_exec(s, "PRAGMA user_version = 4"), 0);
+	char sql[64], want[64];
+	int newer = CV_STORE_SCHEMA_VERSION + 1;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", newer);
+	assert_int_equal(cv_store_exec(s, sql), 0);
 	cv_store_close(s);
 
 	char err[256] = "";
 	s = (struct cv_store *)1;
 	assert_int_equal(cv_store_open(fx->path, "k1", &s, err, sizeof err), CV_ESCHEMA);
 	assert_null(s);
-	assert_non_null(strstr(err, "schema version 4"));
+	snprintf(want, sizeof want, "schema version %d", newer);
+	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "newer"));
-	assert_int_equal(query_int(fx->path, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(fx->path, "PRAGMA user_version"), newer);
 
 	/* Asking for a version that does not exist is a caller's mistake. */
-	assert_int_equal(cv_store_open_at_version(fx->path, "k1", 9, &s, err, sizeof err),
+	assert_int_equal(cv_store_open_at_version(fx->path, "k1", CV_STORE_SCHEMA_VERSION + 5, &s,
+	                                          err, sizeof err),
 	                 CV_EINVAL);
 }
 
@@ -837,7 +842,7 @@ static void test_status_counts(void **state)
 	struct cv_store_status status;
 	assert_int_equal(cv_store_status(s, "2026-12-02", &status), 0);
 	assert_string_equal(status.kiosk_id, "k1");
-	assert_int_equal(status.schema_version, 3);
+	assert_int_equal(status.schema_version, CV_STORE_SCHEMA_VERSION);
 	assert_int_equal(status.people + status.taps + status.pending_upload + status.last_seq, 0);
 
 	import_basic(s);

@@ -234,7 +234,7 @@ static void test_kiosk_keys(void **state)
 	assert_int_equal(cfg.mode, CV_MODE_MEET);
 	assert_int_equal(parse_kv("kiosk", "mode", "both"), 0);
 	assert_int_equal(cfg.mode, CV_MODE_BOTH);
-	assert_bad("kiosk", "mode", "check-in", "must be checkin, meet or both");
+	assert_bad("kiosk", "mode", "check-in", "must be checkin, meet, both or live");
 
 	assert_int_equal(parse_kv("kiosk", "board", "rpi-zero2w"), 0);
 	assert_string_equal(cfg.board, "rpi-zero2w");

@@ -1,6 +1,8 @@
 /* Unit tests of the kiosk flow (src/flow.c): every transition of the table in
  * docs/flow.md for each mode, debounce, windows and timeouts, the store's
- * replies, the invariants, and a long seeded random walk checked against a model. */
+ * replies, consent (asked at the tap, changed from welcome, a pair with someone
+ * who chose attendance only), the invariants, and a long seeded random walk
+ * checked against a model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,16 +28,21 @@ struct badge {
 	int64_t person; /* 0: unknown */
 	const char *name;
 	bool random_uid;
+	enum cv_consent consent;
 };
 
-static const struct badge BADGE_A = {"04A1A2A3A4A5A6", 1, "Ada Lovelace", false};
-static const struct badge BADGE_A2 = {"04A9A9A9A9A9A9", 1, "Ada Lovelace", false}; /* Ada's spare */
-static const struct badge BADGE_B = {"04B1B2B3B4B5B6", 2, "Brian Kernighan", false};
-static const struct badge BADGE_C = {"04C1C2C3C4C5C6", 3, "Carol Shaw", false};
-static const struct badge BADGE_D = {"04D1D2D3D4D5D6", 4, "Dennis Ritchie", false};
-static const struct badge BADGE_U = {"04EEEEEEEEEEEE", 0, "", false};
-static const struct badge BADGE_R = {"08123456", 0, "", true};
-static const struct badge BADGE_R2 = {"08ABCDEF", 0, "", true};
+static const struct badge BADGE_A = {"04A1A2A3A4A5A6", 1, "Ada Lovelace", false, CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_A2 = {"04A9A9A9A9A9A9", 1, "Ada Lovelace", false, CV_CONSENT_ENCOUNTERS}; /* Ada's spare */
+static const struct badge BADGE_B = {"04B1B2B3B4B5B6", 2, "Brian Kernighan", false, CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_C = {"04C1C2C3C4C5C6", 3, "Carol Shaw", false, CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_D = {"04D1D2D3D4D5D6", 4, "Dennis Ritchie", false, CV_CONSENT_UNSET};
+static const struct badge BADGE_U = {"04EEEEEEEEEEEE", 0, "", false, CV_CONSENT_UNSET};
+static const struct badge BADGE_R = {"08123456", 0, "", true, CV_CONSENT_UNSET};
+static const struct badge BADGE_R2 = {"08ABCDEF", 0, "", true, CV_CONSENT_UNSET};
+/* Eve never said what may be logged; Pat chose attendance only. */
+static const struct badge BADGE_E = {"04E1E2E3E4E5E6", 5, "Eve Undecided", false, CV_CONSENT_UNSET};
+static const struct badge BADGE_P = {"04F1F2F3F4F5F6", 6, "Pat Private", false,
+                                     CV_CONSENT_ATTENDANCE};
 
 struct ctx {
 	struct cv_flow_state st;
@@ -95,6 +102,7 @@ static struct cv_flow_event tap_event(struct ctx *c, int64_t now, const struct b
 	ev.u.tap.random_uid = b->random_uid;
 	ev.u.tap.checked_in_now = b->person != 0;
 	ev.u.tap.person.id = b->person;
+	ev.u.tap.person.consent = b->consent;
 	snprintf(ev.u.tap.person.name, sizeof ev.u.tap.person.name, "%s", b->name);
 	return ev;
 }
@@ -128,6 +136,14 @@ static bool reader(struct ctx *c, int64_t now, bool online)
 	return run(c, &ev);
 }
 
+static bool consent(struct ctx *c, int64_t now, enum cv_flow_consent_input input)
+{
+	struct cv_flow_event ev = {.kind = CV_FLOW_EV_CONSENT, .now_ms = now};
+
+	ev.u.consent = input;
+	return run(c, &ev);
+}
+
 static bool saved(struct ctx *c, int64_t now, uint32_t write_id, bool ok)
 {
 	struct cv_flow_event ev = {.kind = CV_FLOW_EV_SAVED, .now_ms = now};
@@ -137,7 +153,7 @@ static bool saved(struct ctx *c, int64_t now, uint32_t write_id, bool ok)
 	return run(c, &ev);
 }
 
-/* The effects as letters: E encounter, A answer, S sound. */
+/* The effects as letters: E encounter, A answer, S sound, C consent. */
 static const char *fx_str(const struct cv_flow_effects *out)
 {
 	static char buf[CV_FLOW_EFFECTS_MAX + 1];
@@ -148,6 +164,7 @@ static const char *fx_str(const struct cv_flow_effects *out)
 		case CV_FLOW_FX_RECORD_ENCOUNTER: buf[n++] = 'E'; break;
 		case CV_FLOW_FX_RECORD_ANSWER: buf[n++] = 'A'; break;
 		case CV_FLOW_FX_SOUND: buf[n++] = 'S'; break;
+		case CV_FLOW_FX_RECORD_CONSENT: buf[n++] = 'C'; break;
 		default: buf[n++] = '?'; break;
 		}
 	}
@@ -169,17 +186,34 @@ enum ev_class {
 	EV_TICK_DEADLINE, /* at the deadline */
 	EV_READER_OFF,
 	EV_SAVED_OK, /* the pending write's reply, or write 1 when none is pending */
+	EV_TAP_UNDECIDED, /* a known badge of a person who never said (E) */
+	EV_TAP_PRIVATE,   /* a known badge of a person who chose attendance only (P) */
+	EV_CONSENT_OPEN,  /* welcome's consent button */
+	EV_CONSENT_PICK,  /* "attendance only" */
+	EV_CONSENT_DONE,
 	EV_CLASS_COUNT
 };
 
 static const char *const ev_names[EV_CLASS_COUNT] = {
     "tap other", "tap same",   "tap unknown",   "tap random", "press",    "press not-together",
     "press bad", "tick early", "tick deadline", "reader off", "saved ok",
+    "tap undecided", "tap private", "consent open", "consent pick", "consent done",
 };
 
-#define M_C (1u << CV_MODE_CHECKIN)
-#define M_M (1u << CV_MODE_MEET)
-#define M_B (1u << CV_MODE_BOTH)
+/* Each mode without [consent] ask (N_*) and with it (K_*); M_* is both. */
+#define N_C (1u << CV_MODE_CHECKIN)
+#define N_M (1u << CV_MODE_MEET)
+#define N_B (1u << CV_MODE_BOTH)
+#define K_C (N_C << 3)
+#define K_M (N_M << 3)
+#define K_B (N_B << 3)
+#define N_ALL (N_C | N_M | N_B)
+#define K_ALL (K_C | K_M | K_B)
+#define N_PAIR (N_M | N_B)
+#define K_PAIR (K_M | K_B)
+#define M_C (N_C | K_C)
+#define M_M (N_M | K_M)
+#define M_B (N_B | K_B)
 #define M_ALL (M_C | M_M | M_B)
 #define M_PAIR (M_M | M_B)
 
@@ -198,6 +232,8 @@ struct row {
 #define THKS CV_SCREEN_THANKS
 #define UNKN CV_SCREEN_UNKNOWN
 #define REFU CV_SCREEN_REFUSED
+#define CONS CV_SCREEN_CONSENT
+#define PRIV CV_SCREEN_PRIVATE
 
 /* The same table as docs/flow.md. */
 static const struct row table[] = {
@@ -277,6 +313,88 @@ static const struct row table[] = {
     {M_ALL, REFU, EV_TICK_DEADLINE, IDLE, "", true},
     {M_ALL, REFU, EV_READER_OFF, REFU, "", true},
     {M_ALL, REFU, EV_SAVED_OK, REFU, "", false},
+
+    {M_ALL, CONS, EV_TAP_OTHER, WELC, "S", true},
+    {M_ALL, CONS, EV_TAP_SAME, WELC, "S", true},
+    {M_ALL, CONS, EV_TAP_UNKNOWN, UNKN, "", true},
+    {M_ALL, CONS, EV_TAP_RANDOM, REFU, "", true},
+    {M_ALL, CONS, EV_PRESS, CONS, "", false},
+    {M_ALL, CONS, EV_PRESS_NT, CONS, "", false},
+    {M_ALL, CONS, EV_PRESS_BAD, CONS, "", false},
+    {M_ALL, CONS, EV_TICK_EARLY, CONS, "", false},
+    {M_ALL, CONS, EV_TICK_DEADLINE, IDLE, "", true},
+    {M_ALL, CONS, EV_READER_OFF, CONS, "", true},
+    {M_ALL, CONS, EV_SAVED_OK, CONS, "", false},
+
+    {M_PAIR, PRIV, EV_TAP_OTHER, WELC, "S", true},
+    {M_PAIR, PRIV, EV_TAP_SAME, WELC, "S", true},
+    {M_PAIR, PRIV, EV_TAP_UNKNOWN, UNKN, "", true},
+    {M_PAIR, PRIV, EV_TAP_RANDOM, REFU, "", true},
+    {M_PAIR, PRIV, EV_PRESS, PRIV, "", false},
+    {M_PAIR, PRIV, EV_PRESS_NT, PRIV, "", false},
+    {M_PAIR, PRIV, EV_PRESS_BAD, PRIV, "", false},
+    {M_PAIR, PRIV, EV_TICK_EARLY, PRIV, "", false},
+    {M_PAIR, PRIV, EV_TICK_DEADLINE, IDLE, "", true},
+    {M_PAIR, PRIV, EV_READER_OFF, PRIV, "", true},
+    {M_PAIR, PRIV, EV_SAVED_OK, PRIV, "", false},
+
+    /* A person who never said: without ask, like anyone else; with ask,
+     * the consent screen from everywhere (a waiting pair ends). */
+    {N_ALL, IDLE, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_C, WELC, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_M, WELC, EV_TAP_UNDECIDED, PROM, "E", true},
+    {N_B, WELC, EV_TAP_UNDECIDED, PROM, "", true},
+    {N_PAIR, PROM, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_PAIR, THKS, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_ALL, UNKN, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_ALL, REFU, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_ALL, CONS, EV_TAP_UNDECIDED, WELC, "S", true},
+    {N_PAIR, PRIV, EV_TAP_UNDECIDED, WELC, "S", true},
+    {K_ALL, IDLE, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_ALL, WELC, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_PAIR, PROM, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_PAIR, THKS, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_ALL, UNKN, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_ALL, REFU, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_ALL, CONS, EV_TAP_UNDECIDED, CONS, "", true},
+    {K_PAIR, PRIV, EV_TAP_UNDECIDED, CONS, "", true},
+
+    /* Attendance only: never paired, and the screen says so. */
+    {M_ALL, IDLE, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_C, WELC, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_PAIR, WELC, EV_TAP_PRIVATE, PRIV, "S", true},
+    {M_PAIR, PROM, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_PAIR, THKS, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_ALL, UNKN, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_ALL, REFU, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_ALL, CONS, EV_TAP_PRIVATE, WELC, "S", true},
+    {M_PAIR, PRIV, EV_TAP_PRIVATE, WELC, "S", true},
+
+    /* The consent buttons: open from welcome only, the rest on its screen. */
+    {M_ALL, IDLE, EV_CONSENT_OPEN, IDLE, "", false},
+    {M_ALL, WELC, EV_CONSENT_OPEN, CONS, "", true},
+    {M_PAIR, PROM, EV_CONSENT_OPEN, PROM, "", false},
+    {M_PAIR, THKS, EV_CONSENT_OPEN, THKS, "", false},
+    {M_ALL, UNKN, EV_CONSENT_OPEN, UNKN, "", false},
+    {M_ALL, REFU, EV_CONSENT_OPEN, REFU, "", false},
+    {M_ALL, CONS, EV_CONSENT_OPEN, CONS, "", false},
+    {M_PAIR, PRIV, EV_CONSENT_OPEN, PRIV, "", false},
+    {M_ALL, IDLE, EV_CONSENT_PICK, IDLE, "", false},
+    {M_ALL, WELC, EV_CONSENT_PICK, WELC, "", false},
+    {M_PAIR, PROM, EV_CONSENT_PICK, PROM, "", false},
+    {M_PAIR, THKS, EV_CONSENT_PICK, THKS, "", false},
+    {M_ALL, UNKN, EV_CONSENT_PICK, UNKN, "", false},
+    {M_ALL, REFU, EV_CONSENT_PICK, REFU, "", false},
+    {M_ALL, CONS, EV_CONSENT_PICK, CONS, "", true},
+    {M_PAIR, PRIV, EV_CONSENT_PICK, PRIV, "", false},
+    {M_ALL, IDLE, EV_CONSENT_DONE, IDLE, "", false},
+    {M_ALL, WELC, EV_CONSENT_DONE, WELC, "", false},
+    {M_PAIR, PROM, EV_CONSENT_DONE, PROM, "", false},
+    {M_PAIR, THKS, EV_CONSENT_DONE, THKS, "", false},
+    {M_ALL, UNKN, EV_CONSENT_DONE, UNKN, "", false},
+    {M_ALL, REFU, EV_CONSENT_DONE, REFU, "", false},
+    {M_ALL, CONS, EV_CONSENT_DONE, WELC, "CS", true},
+    {M_PAIR, PRIV, EV_CONSENT_DONE, PRIV, "", false},
 };
 
 /* Brings a fresh flow to screen; false when the mode cannot reach it. */
@@ -297,6 +415,18 @@ static bool reach(struct ctx *c, enum cv_screen screen)
 		break;
 	case CV_SCREEN_UNKNOWN: tap(c, T0, &BADGE_U); break;
 	case CV_SCREEN_REFUSED: tap(c, T0, &BADGE_R); break;
+	case CV_SCREEN_CONSENT:
+		/* Ada, who agreed to encounters, opens it from welcome */
+		tap(c, T0, &BADGE_A);
+		consent(c, T0 + 500, CV_FLOW_CONSENT_OPEN);
+		assert_int_equal(c->st.consent_choice, CV_CONSENT_ENCOUNTERS);
+		break;
+	case CV_SCREEN_PRIVATE:
+		if (c->p.mode == CV_MODE_CHECKIN)
+			return false;
+		tap(c, T0, &BADGE_A);
+		tap(c, T0 + 1000, &BADGE_P);
+		break;
 	default: fail();
 	}
 	assert_int_equal(c->st.screen, screen);
@@ -325,6 +455,11 @@ static bool apply_class(struct ctx *c, enum ev_class ev)
 	case EV_SAVED_OK:
 		id = c->st.pending_write_id != 0 ? c->st.pending_write_id : 1;
 		return saved(c, now, id, true);
+	case EV_TAP_UNDECIDED: return tap(c, now, &BADGE_E);
+	case EV_TAP_PRIVATE: return tap(c, now, &BADGE_P);
+	case EV_CONSENT_OPEN: return consent(c, now, CV_FLOW_CONSENT_OPEN);
+	case EV_CONSENT_PICK: return consent(c, now, CV_FLOW_CONSENT_ATTENDANCE);
+	case EV_CONSENT_DONE: return consent(c, now, CV_FLOW_CONSENT_DONE);
 	default: fail();
 	}
 	return false;
@@ -333,7 +468,10 @@ static bool apply_class(struct ctx *c, enum ev_class ev)
 static void test_table_every_transition(void **unused)
 {
 	(void)unused;
-	for (int mode = CV_MODE_CHECKIN; mode <= CV_MODE_BOTH; mode++) {
+	for (int col = 0; col < 6; col++) {
+		int mode = col % 3;
+		bool ask = col >= 3;
+
 		for (int from = 0; from < CV_SCREEN_COUNT; from++) {
 			for (int ev = 0; ev < EV_CLASS_COUNT; ev++) {
 				const struct row *r = NULL;
@@ -342,33 +480,34 @@ static void test_table_every_transition(void **unused)
 				bool changed;
 
 				for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-					if ((table[i].modes & (1u << mode)) &&
+					if ((table[i].modes & (1u << col)) &&
 					    (int)table[i].from == from && (int)table[i].ev == ev) {
 						if (r != NULL)
-							fail_msg("two rows for mode %d %s x %s",
-							         mode, cv_flow_screen_name(from),
+							fail_msg("two rows for column %d %s x %s",
+							         col, cv_flow_screen_name(from),
 							         ev_names[ev]);
 						r = &table[i];
 					}
 				}
 				ctx_init(&c, (enum cv_mode)mode);
+				c.p.consent_ask = ask;
 				if (!reach(&c, (enum cv_screen)from)) {
 					if (r != NULL)
-						fail_msg("row for unreachable %s in mode %d",
-						         cv_flow_screen_name(from), mode);
+						fail_msg("row for unreachable %s in column %d",
+						         cv_flow_screen_name(from), col);
 					continue;
 				}
 				if (r == NULL)
-					fail_msg("no row for mode %d %s x %s", mode,
+					fail_msg("no row for column %d %s x %s", col,
 					         cv_flow_screen_name(from), ev_names[ev]);
 				before = c.st;
 				changed = apply_class(&c, (enum ev_class)ev);
 				if (c.st.screen != r->to || strcmp(fx_str(&c.out), r->fx) != 0 ||
 				    changed != r->changed)
 					fail_msg(
-					    "mode %d %s x %s: got %s [%s] changed=%d, want %s [%s] "
+					    "column %d %s x %s: got %s [%s] changed=%d, want %s [%s] "
 					    "changed=%d",
-					    mode, cv_flow_screen_name(from), ev_names[ev],
+					    col, cv_flow_screen_name(from), ev_names[ev],
 					    cv_flow_screen_name(c.st.screen), fx_str(&c.out),
 					    changed, cv_flow_screen_name(r->to), r->fx, r->changed);
 				if (!r->changed && ev != EV_TICK_EARLY && ev != EV_TICK_DEADLINE) {
@@ -678,7 +817,7 @@ static void test_debounce(void **unused)
 	ctx_init(&c, CV_MODE_CHECKIN);
 	tap(&c, T0, &BADGE_A);
 	for (int i = 0; i < CV_FLOW_RECENT - 1; i++) {
-		struct badge other = {NULL, 0, "", false};
+		struct badge other = {NULL, 0, "", false, CV_CONSENT_UNSET};
 		char uid[CV_UID_HEX_MAX];
 
 		snprintf(uid, sizeof uid, "04000000%06d", i);
@@ -1103,6 +1242,182 @@ static void test_check_catches_broken_states(void **unused)
 	assert_non_null(cv_flow_check(NULL, NULL));
 }
 
+/* ---- consent ------------------------------------------------------------ */
+
+static void test_consent_asked_at_first_tap(void **unused)
+{
+	struct ctx c;
+
+	(void)unused;
+	ctx_init(&c, CV_MODE_MEET);
+	c.p.consent_ask = true;
+	assert_true(tap(&c, T0, &BADGE_E));
+	assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
+	assert_int_equal(c.st.deadline_ms, T0 + PROMPT_MS);
+	assert_int_equal(c.out.count, 0);
+	/* nothing chosen: DONE waits; the name starts hidden */
+	assert_false(consent(&c, T0 + 100, CV_FLOW_CONSENT_DONE));
+	assert_false(c.st.consent_show_name);
+	assert_false(consent(&c, T0 + 100, CV_FLOW_CONSENT_HIDE_NAME));
+	assert_true(consent(&c, T0 + 200, CV_FLOW_CONSENT_ATTENDANCE));
+	assert_true(consent(&c, T0 + 300, CV_FLOW_CONSENT_ENCOUNTERS));
+	assert_true(consent(&c, T0 + 400, CV_FLOW_CONSENT_SHOW_NAME));
+	assert_true(consent(&c, T0 + 500, CV_FLOW_CONSENT_DONE));
+	assert_string_equal(fx_str(&c.out), "CS");
+	assert_int_equal(c.out.fx[0].write_id, 1);
+	assert_int_equal(c.out.fx[0].person_a, BADGE_E.person);
+	assert_int_equal(c.out.fx[0].a_tap_seq, c.st.first.tap_seq);
+	assert_int_equal(c.out.fx[0].consent, CV_CONSENT_ENCOUNTERS);
+	assert_true(c.out.fx[0].show_name);
+	assert_int_equal(c.st.pending_write_id, 1);
+	/* welcome with a fresh window: Eve can pair now */
+	assert_int_equal(c.st.screen, CV_SCREEN_WELCOME);
+	assert_int_equal(c.st.deadline_ms, T0 + 500 + WINDOW_MS);
+	assert_int_equal(c.st.first.person.consent, CV_CONSENT_ENCOUNTERS);
+	assert_true(c.st.first.person.show_name);
+	assert_int_equal(c.st.consent_choice, CV_CONSENT_UNSET);
+	assert_false(c.st.consent_show_name);
+	assert_true(tap(&c, T0 + 1000, &BADGE_B));
+	assert_int_equal(c.st.screen, CV_SCREEN_PROMPT);
+	assert_string_equal(fx_str(&c.out), "E");
+	assert_int_equal(c.out.fx[0].person_a, BADGE_E.person);
+
+	/* left alone, the question times out to idle with nothing written */
+	ctx_init(&c, CV_MODE_BOTH);
+	c.p.consent_ask = true;
+	tap(&c, T0, &BADGE_E);
+	consent(&c, T0 + 100, CV_FLOW_CONSENT_ATTENDANCE);
+	assert_true(tick(&c, T0 + PROMPT_MS));
+	assert_int_equal(c.st.screen, CV_SCREEN_IDLE);
+	assert_int_equal(c.st.next_write_id, 0);
+	assert_int_equal(c.st.consent_choice, CV_CONSENT_UNSET);
+
+	/* without ask, Eve is welcomed like anyone */
+	ctx_init(&c, CV_MODE_MEET);
+	tap(&c, T0, &BADGE_E);
+	assert_int_equal(c.st.screen, CV_SCREEN_WELCOME);
+}
+
+static void test_consent_changed_from_welcome(void **unused)
+{
+	struct ctx c;
+
+	(void)unused;
+	ctx_init(&c, CV_MODE_CHECKIN);
+	tap(&c, T0, &BADGE_A);
+	assert_true(consent(&c, T0 + 100, CV_FLOW_CONSENT_OPEN));
+	assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
+	/* what Ada agreed to before is chosen already */
+	assert_int_equal(c.st.consent_choice, CV_CONSENT_ENCOUNTERS);
+	assert_false(consent(&c, T0 + 200, CV_FLOW_CONSENT_OPEN));
+	assert_true(consent(&c, T0 + 300, CV_FLOW_CONSENT_ATTENDANCE));
+	assert_true(consent(&c, T0 + 400, CV_FLOW_CONSENT_DONE));
+	assert_string_equal(fx_str(&c.out), "CS");
+	assert_int_equal(c.out.fx[0].consent, CV_CONSENT_ATTENDANCE);
+	assert_false(c.out.fx[0].show_name);
+	assert_int_equal(c.st.screen, CV_SCREEN_WELCOME);
+	assert_int_equal(c.st.deadline_ms, T0 + 400 + MESSAGE_MS);
+	assert_int_equal(c.st.first.person.consent, CV_CONSENT_ATTENDANCE);
+	/* the reply clears the pending write like any other */
+	assert_true(saved(&c, T0 + 500, 1, true));
+	assert_int_equal(c.st.pending_write_id, 0);
+}
+
+static void test_private_pair_records_nothing(void **unused)
+{
+	for (int mode = CV_MODE_MEET; mode <= CV_MODE_BOTH; mode++) {
+		struct ctx c;
+
+		(void)unused;
+		/* either side: Pat first or second */
+		ctx_init(&c, (enum cv_mode)mode);
+		tap(&c, T0, &BADGE_P);
+		assert_true(tap(&c, T0 + 1000, &BADGE_B));
+		assert_int_equal(c.st.screen, CV_SCREEN_PRIVATE);
+		assert_string_equal(fx_str(&c.out), "S");
+		assert_int_equal(c.st.first.person.id, BADGE_P.person);
+		assert_int_equal(c.st.second.person.id, BADGE_B.person);
+		assert_int_equal(c.st.deadline_ms, T0 + 1000 + MESSAGE_MS);
+		assert_false(press(&c, T0 + 1100, 0));
+		assert_int_equal(c.st.next_write_id, 0);
+
+		ctx_init(&c, (enum cv_mode)mode);
+		tap(&c, T0, &BADGE_B);
+		tap(&c, T0 + 1000, &BADGE_P);
+		assert_int_equal(c.st.screen, CV_SCREEN_PRIVATE);
+		assert_true(tick(&c, T0 + 1000 + MESSAGE_MS));
+		assert_int_equal(c.st.screen, CV_SCREEN_IDLE);
+		assert_int_equal(c.st.next_write_id, 0);
+
+		/* having changed their mind on screen, Ada's next pair is private too */
+		ctx_init(&c, (enum cv_mode)mode);
+		tap(&c, T0, &BADGE_A);
+		consent(&c, T0 + 100, CV_FLOW_CONSENT_OPEN);
+		consent(&c, T0 + 200, CV_FLOW_CONSENT_ATTENDANCE);
+		consent(&c, T0 + 300, CV_FLOW_CONSENT_DONE);
+		tap(&c, T0 + 1000, &BADGE_B);
+		assert_int_equal(c.st.screen, CV_SCREEN_PRIVATE);
+		assert_string_equal(fx_str(&c.out), "S");
+	}
+}
+
+static void test_consent_ids(void **unused)
+{
+	(void)unused;
+	for (int i = 0; i < CV_FLOW_CONSENT_INPUT_COUNT; i++) {
+		const char *id = cv_flow_consent_input_id((enum cv_flow_consent_input)i);
+
+		assert_non_null(id);
+		assert_int_equal(cv_flow_consent_input_from_id(id), i);
+	}
+	assert_string_equal(cv_flow_consent_input_id(CV_FLOW_CONSENT_DONE), "consent-done");
+	assert_null(cv_flow_consent_input_id(CV_FLOW_CONSENT_INPUT_COUNT));
+	assert_int_equal(cv_flow_consent_input_from_id("talked"), -1);
+	assert_int_equal(cv_flow_consent_input_from_id(NULL), -1);
+	assert_string_equal(cv_flow_screen_name(CV_SCREEN_CONSENT), "consent");
+	assert_string_equal(cv_flow_screen_name(CV_SCREEN_PRIVATE), "private");
+}
+
+static void test_check_catches_consent_states(void **unused)
+{
+	struct ctx c;
+	struct cv_flow_state bad;
+
+	(void)unused;
+	ctx_init(&c, CV_MODE_MEET);
+	tap(&c, T0, &BADGE_A);
+	bad = c.st;
+	bad.consent_choice = CV_CONSENT_ATTENDANCE; /* a choice on welcome */
+	assert_non_null(cv_flow_check(&bad, &c.p));
+	bad = c.st;
+	bad.first.person.consent = (enum cv_consent)7;
+	assert_non_null(cv_flow_check(&bad, &c.p));
+	bad = c.st;
+	bad.first.person.consent = CV_CONSENT_UNSET;
+	c.p.consent_ask = true; /* welcomed without saying, though asked */
+	assert_non_null(cv_flow_check(&bad, &c.p));
+	c.p.consent_ask = false;
+	assert_null(cv_flow_check(&bad, &c.p));
+
+	tap(&c, T0 + 1000, &BADGE_B);
+	assert_int_equal(c.st.screen, CV_SCREEN_PROMPT);
+	bad = c.st;
+	bad.second.person.consent = CV_CONSENT_ATTENDANCE; /* prompted though private */
+	assert_non_null(cv_flow_check(&bad, &c.p));
+	bad.screen = CV_SCREEN_PRIVATE;
+	bad.encounter_recorded = false;
+	assert_null(cv_flow_check(&bad, &c.p));
+	bad.second.person.consent = CV_CONSENT_ENCOUNTERS; /* private without a reason */
+	assert_non_null(cv_flow_check(&bad, &c.p));
+
+	ctx_init(&c, CV_MODE_MEET);
+	tap(&c, T0, &BADGE_A);
+	consent(&c, T0 + 100, CV_FLOW_CONSENT_OPEN);
+	bad = c.st;
+	bad.first.person.id = 0; /* nobody to ask */
+	assert_non_null(cv_flow_check(&bad, &c.p));
+}
+
 /* ---- the random walk ---------------------------------------------------- */
 
 static uint64_t rng_state;
@@ -1117,19 +1432,22 @@ static uint32_t rng(void)
 }
 
 static const struct badge pool[] = {
-    {"04000000000001", 1, "One", false},
-    {"04000000000011", 1, "One", false},
-    {"04000000000002", 2, "Two", false},
-    {"04000000000022", 2, "Two", false},
-    {"04000000000003", 3, "Three", false},
-    {"04000000000004", 4, "Four", false},
-    {"04000000000005", 5, "Five", false},
-    {"04000000000E01", 0, "", false},
-    {"04000000000E02", 0, "", false},
-    {"08000001", 0, "", true},
-    {"08000002", 0, "", true},
-    {"08000003", 0, "", true},
+    /* the consent each person starts with; the walk changes it as the
+     * flow asks (the model plays the store) */
+    {"04000000000001", 1, "One", false, CV_CONSENT_ENCOUNTERS},
+    {"04000000000011", 1, "One", false, CV_CONSENT_ENCOUNTERS},
+    {"04000000000002", 2, "Two", false, CV_CONSENT_UNSET},
+    {"04000000000022", 2, "Two", false, CV_CONSENT_UNSET},
+    {"04000000000003", 3, "Three", false, CV_CONSENT_ATTENDANCE},
+    {"04000000000004", 4, "Four", false, CV_CONSENT_ENCOUNTERS},
+    {"04000000000005", 5, "Five", false, CV_CONSENT_UNSET},
+    {"04000000000E01", 0, "", false, CV_CONSENT_UNSET},
+    {"04000000000E02", 0, "", false, CV_CONSENT_UNSET},
+    {"08000001", 0, "", true, CV_CONSENT_UNSET},
+    {"08000002", 0, "", true, CV_CONSENT_UNSET},
+    {"08000003", 0, "", true, CV_CONSENT_UNSET},
 };
+#define PEOPLE_N 6 /* person ids 1..5 */
 #define POOL_N ((int)(sizeof pool / sizeof pool[0]))
 #define ENCOUNTERS_MAX 100000
 
@@ -1144,7 +1462,9 @@ struct model {
 	int64_t accept_at[POOL_N];
 	uint32_t next_write_id;
 	int encounter_count;
-	long fx_count[3];
+	long fx_count[4];
+	enum cv_consent consent[PEOPLE_N]; /* by person id: what the store holds */
+	long private_pairs;
 	long visits[CV_SCREEN_COUNT];
 	long ignored_taps;
 };
@@ -1192,10 +1512,28 @@ static void check_writes(struct model *m, const struct cv_flow_state *st,
 		const struct cv_flow_effect *fx = &out->fx[i];
 		struct encounter *e;
 
-		assert_in_range(fx->kind, CV_FLOW_FX_RECORD_ENCOUNTER, CV_FLOW_FX_SOUND);
+		assert_in_range(fx->kind, CV_FLOW_FX_RECORD_ENCOUNTER, CV_FLOW_FX_RECORD_CONSENT);
 		m->fx_count[fx->kind]++;
 		if (fx->kind == CV_FLOW_FX_SOUND)
 			continue;
+		if (fx->kind == CV_FLOW_FX_RECORD_CONSENT) {
+			/* only the consent screen's DONE, for the person it asked */
+			assert_int_equal(ev->kind, CV_FLOW_EV_CONSENT);
+			assert_int_equal(ev->u.consent, CV_FLOW_CONSENT_DONE);
+			m->next_write_id++;
+			if (m->next_write_id == 0)
+				m->next_write_id = 1;
+			assert_int_equal(fx->write_id, m->next_write_id);
+			last_write = fx->write_id;
+			assert_in_range(fx->person_a, 1, PEOPLE_N - 1);
+			assert_int_equal(fx->person_a, st->first.person.id);
+			assert_int_equal(fx->a_tap_seq, st->first.tap_seq);
+			assert_true(fx->consent == CV_CONSENT_ATTENDANCE ||
+			            fx->consent == CV_CONSENT_ENCOUNTERS);
+			assert_int_equal(st->first.person.consent, fx->consent);
+			m->consent[fx->person_a] = fx->consent;
+			continue;
+		}
 		assert_int_not_equal(p->mode, CV_MODE_CHECKIN);
 		m->next_write_id++;
 		if (m->next_write_id == 0)
@@ -1209,6 +1547,9 @@ static void check_writes(struct model *m, const struct cv_flow_state *st,
 		assert_int_equal(fx->person_b, st->second.person.id);
 		assert_int_equal(fx->a_tap_seq, st->first.tap_seq);
 		assert_int_equal(fx->b_tap_seq, st->second.tap_seq);
+		/* nobody who chose attendance only is ever in an encounter */
+		assert_int_not_equal(m->consent[fx->person_a], CV_CONSENT_ATTENDANCE);
+		assert_int_not_equal(m->consent[fx->person_b], CV_CONSENT_ATTENDANCE);
 		if (fx->kind == CV_FLOW_FX_RECORD_ENCOUNTER) {
 			assert_null(find_encounter(m, fx->b_tap_seq));
 			if (p->mode == CV_MODE_MEET) {
@@ -1239,14 +1580,18 @@ static void check_writes(struct model *m, const struct cv_flow_state *st,
 	assert_int_equal(st->next_write_id, m->next_write_id);
 }
 
-static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
+static void random_walk(enum cv_mode mode, bool ask, uint64_t seed, int steps)
 {
 	struct ctx c;
 	struct model m;
 	int64_t now = T0;
 
 	ctx_init(&c, mode);
+	c.p.consent_ask = ask;
 	memset(&m, 0, sizeof m);
+	for (int i = 0; i < POOL_N; i++)
+		if (pool[i].person != 0)
+			m.consent[pool[i].person] = pool[i].consent;
 	rng_state = seed;
 
 	for (int n = 0; n < steps; n++) {
@@ -1271,6 +1616,10 @@ static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
 		if (r < 45) {
 			k = (int)(rng() % POOL_N);
 			ev = tap_event(&c, now, &pool[k]);
+			ev.u.tap.person.consent = m.consent[pool[k].person];
+		} else if (r < 55) {
+			ev.kind = CV_FLOW_EV_CONSENT;
+			ev.u.consent = (enum cv_flow_consent_input)(rng() % CV_FLOW_CONSENT_INPUT_COUNT);
 		} else if (r < 65) {
 			ev.kind = CV_FLOW_EV_PRESS;
 			ev.u.option = (int)(rng() % (OPTIONS + 2)) - 1;
@@ -1332,6 +1681,44 @@ static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
 			assert_int_equal(c.out.count, 0);
 			continue;
 		}
+		if (ev.kind == CV_FLOW_EV_CONSENT) {
+			enum cv_flow_consent_input in = ev.u.consent;
+			bool taken;
+
+			if (in == CV_FLOW_CONSENT_OPEN)
+				taken = timed.screen == CV_SCREEN_WELCOME;
+			else if (in == CV_FLOW_CONSENT_DONE)
+				taken = timed.screen == CV_SCREEN_CONSENT &&
+				        timed.consent_choice != CV_CONSENT_UNSET;
+			else if (in == CV_FLOW_CONSENT_ATTENDANCE || in == CV_FLOW_CONSENT_ENCOUNTERS)
+				taken = timed.screen == CV_SCREEN_CONSENT &&
+				        timed.consent_choice !=
+				            (in == CV_FLOW_CONSENT_ATTENDANCE ? CV_CONSENT_ATTENDANCE
+				                                              : CV_CONSENT_ENCOUNTERS);
+			else
+				taken = timed.screen == CV_SCREEN_CONSENT &&
+				        timed.consent_show_name != (in == CV_FLOW_CONSENT_SHOW_NAME);
+			if (!taken) {
+				assert_memory_equal(&timed, &c.st, sizeof timed);
+				assert_int_equal(c.out.count, 0);
+				continue;
+			}
+			assert_int_equal(c.st.first.person.id, timed.first.person.id);
+			if (in == CV_FLOW_CONSENT_OPEN) {
+				assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
+				assert_int_equal(c.st.consent_choice, timed.first.person.consent);
+				assert_int_equal(c.out.count, 0);
+			} else if (in == CV_FLOW_CONSENT_DONE) {
+				assert_int_equal(c.st.screen, CV_SCREEN_WELCOME);
+				assert_string_equal(fx_str(&c.out), "CS");
+				assert_int_equal(c.st.first.person.consent, timed.consent_choice);
+				assert_int_equal(c.st.first.person.show_name, timed.consent_show_name);
+			} else {
+				assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
+				assert_int_equal(c.out.count, 0);
+			}
+			continue;
+		}
 		if (ev.kind == CV_FLOW_EV_PRESS) {
 			bool taken = timed.screen == CV_SCREEN_PROMPT && ev.u.option >= 0 &&
 			             ev.u.option < OPTIONS;
@@ -1369,6 +1756,19 @@ static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
 		} else if (pool[k].person == 0) {
 			assert_int_equal(c.st.screen, CV_SCREEN_UNKNOWN);
 			assert_int_equal(c.out.count, 0);
+		} else if (ask && m.consent[pool[k].person] == CV_CONSENT_UNSET) {
+			assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
+			assert_int_equal(c.st.first.person.id, pool[k].person);
+			assert_int_equal(c.st.consent_choice, CV_CONSENT_UNSET);
+			assert_int_equal(c.out.count, 0);
+		} else if (timed.screen == CV_SCREEN_WELCOME && mode != CV_MODE_CHECKIN &&
+		           timed.first.person.id != pool[k].person &&
+		           (m.consent[timed.first.person.id] == CV_CONSENT_ATTENDANCE ||
+		            m.consent[pool[k].person] == CV_CONSENT_ATTENDANCE)) {
+			assert_int_equal(c.st.screen, CV_SCREEN_PRIVATE);
+			assert_int_equal(c.st.second.person.id, pool[k].person);
+			assert_string_equal(fx_str(&c.out), "S");
+			m.private_pairs++;
 		} else if (timed.screen == CV_SCREEN_WELCOME && mode != CV_MODE_CHECKIN &&
 		           timed.first.person.id != pool[k].person) {
 			assert_int_equal(c.st.screen, CV_SCREEN_PROMPT);
@@ -1389,13 +1789,18 @@ static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
 	assert_true(m.visits[CV_SCREEN_REFUSED] > 0);
 	assert_true(m.ignored_taps > 0);
 	assert_true(m.fx_count[CV_FLOW_FX_SOUND] > 0);
+	assert_true(m.visits[CV_SCREEN_CONSENT] > 0);
+	assert_true(m.fx_count[CV_FLOW_FX_RECORD_CONSENT] > 0);
 	if (mode == CV_MODE_CHECKIN) {
+		assert_int_equal(m.visits[CV_SCREEN_PRIVATE], 0);
 		assert_int_equal(m.visits[CV_SCREEN_PROMPT], 0);
 		assert_int_equal(m.encounter_count, 0);
 	} else {
 		assert_true(m.visits[CV_SCREEN_PROMPT] > 0);
 		assert_true(m.visits[CV_SCREEN_THANKS] > 0);
 		assert_true(m.encounter_count > 0);
+		assert_true(m.visits[CV_SCREEN_PRIVATE] > 0);
+		assert_true(m.private_pairs > 0);
 	}
 	if (mode == CV_MODE_MEET)
 		assert_true(m.fx_count[CV_FLOW_FX_RECORD_ANSWER] > 0);
@@ -1406,10 +1811,14 @@ static void random_walk(enum cv_mode mode, uint64_t seed, int steps)
 static void test_random_walk(void **unused)
 {
 	(void)unused;
-	/* 100,000 events in each mode, each from its own fixed seed. */
-	random_walk(CV_MODE_CHECKIN, 0x9e3779b97f4a7c15ULL, 100000);
-	random_walk(CV_MODE_MEET, 0xd1b54a32d192ed03ULL, 100000);
-	random_walk(CV_MODE_BOTH, 0x8cb92ba72f3d8dd7ULL, 100000);
+	/* 100,000 events in each mode, with and without [consent] ask, each
+	 * from its own fixed seed. */
+	random_walk(CV_MODE_CHECKIN, false, 0x9e3779b97f4a7c15ULL, 100000);
+	random_walk(CV_MODE_MEET, false, 0xd1b54a32d192ed03ULL, 100000);
+	random_walk(CV_MODE_BOTH, false, 0x8cb92ba72f3d8dd7ULL, 100000);
+	random_walk(CV_MODE_CHECKIN, true, 0x2545f4914f6cdd1dULL, 100000);
+	random_walk(CV_MODE_MEET, true, 0x94d049bb133111ebULL, 100000);
+	random_walk(CV_MODE_BOTH, true, 0xbf58476d1ce4e5b9ULL, 100000);
 }
 
 int main(void)
@@ -1435,6 +1844,11 @@ int main(void)
 	    cmocka_unit_test(test_time_going_backwards),
 	    cmocka_unit_test(test_extreme_values),
 	    cmocka_unit_test(test_check_catches_broken_states),
+	    cmocka_unit_test(test_consent_asked_at_first_tap),
+	    cmocka_unit_test(test_consent_changed_from_welcome),
+	    cmocka_unit_test(test_private_pair_records_nothing),
+	    cmocka_unit_test(test_consent_ids),
+	    cmocka_unit_test(test_check_catches_consent_states),
 	    cmocka_unit_test(test_random_walk),
 	};
 
