@@ -4,6 +4,8 @@
 #ifndef CV_ERROR_H
 #define CV_ERROR_H
 
+#include <stddef.h>
+
 enum cv_error {
 	CV_OK = 0,
 	CV_ENOMEM = -1,      /* out of memory */
@@ -25,5 +27,10 @@ enum cv_error {
 
 /* A short, static, human-readable text for a CV_E* code. Never NULL. */
 const char *cv_strerror(int err);
+
+/* Writes a message into a caller's error buffer (err may be NULL or errlen
+ * 0: then nothing is written). The one way modules fill their err out-param. */
+void cv_error_format(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

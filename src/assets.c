@@ -177,20 +177,6 @@ static char *parse_read_line(char *buf, int size, void *stream)
 	return s;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Runs inih over path with handler. Returns 0, CV_ENOTFOUND, CV_EINVAL or
  * CV_ENOMEM with "path:line: why" in err. */
 static int parse_file(struct parse *p, ini_handler handler, char *err, size_t errlen)
@@ -200,7 +186,7 @@ static int parse_file(struct parse *p, ini_handler handler, char *err, size_t er
 	p->fp = fopen(p->path, "r");
 	if (!p->fp) {
 		int e = errno;
-		set_err(err, errlen, "%s: cannot open: %s", p->path, strerror(e));
+		cv_error_format(err, errlen, "%s: cannot open: %s", p->path, strerror(e));
 		return e == ENOENT ? CV_ENOTFOUND : CV_EIO;
 	}
 	p->line = 0;
@@ -210,15 +196,15 @@ static int parse_file(struct parse *p, ini_handler handler, char *err, size_t er
 	p->fp = NULL;
 	if (line > 0 && (p->rc == 0 || line < p->err_line)) {
 		/* a line inih itself could not read, before any error of ours */
-		set_err(err, errlen, "%s:%d: not a [section] or key = value line", p->path, line);
+		cv_error_format(err, errlen, "%s:%d: not a [section] or key = value line", p->path, line);
 		return CV_EINVAL;
 	}
 	if (line < 0) {
-		set_err(err, errlen, "%s: out of memory", p->path);
+		cv_error_format(err, errlen, "%s: out of memory", p->path);
 		return CV_ENOMEM;
 	}
 	if (p->rc != 0) {
-		set_err(err, errlen, "%s:%d: %s", p->path, p->err_line, p->why);
+		cv_error_format(err, errlen, "%s:%d: %s", p->path, p->err_line, p->why);
 		return p->rc;
 	}
 	return 0;
@@ -505,7 +491,7 @@ static int find_dir(const struct cv_config *cfg, char *out, size_t outlen, char 
 	}
 	if (dir) {
 		if (!is_dir(dir)) {
-			set_err(err, errlen, "assets folder %s (from %s) not found", dir, from);
+			cv_error_format(err, errlen, "assets folder %s (from %s) not found", dir, from);
 			return CV_ENOTFOUND;
 		}
 		snprintf(out, outlen, "%s", dir);
@@ -517,7 +503,7 @@ static int find_dir(const struct cv_config *cfg, char *out, size_t outlen, char 
 			return 0;
 		}
 	}
-	set_err(err, errlen, "no assets folder: set [assets] dir or $CONVENE_ASSETS");
+	cv_error_format(err, errlen, "no assets folder: set [assets] dir or $CONVENE_ASSETS");
 	return CV_ENOTFOUND;
 }
 
@@ -545,7 +531,7 @@ static int load_strings(struct cv_assets *a, const char *lang, char *err, size_t
 		nmissing++;
 	}
 	if (nmissing) {
-		set_err(err, errlen, "%s: missing %s", path, missing);
+		cv_error_format(err, errlen, "%s: missing %s", path, missing);
 		return CV_EINVAL;
 	}
 	return 0;
@@ -563,23 +549,23 @@ static int load_prompts(struct cv_assets *a, const char *name, char *err, size_t
 	if (rc != 0)
 		return rc;
 	if (a->question[0] == '\0') {
-		set_err(err, errlen, "%s: missing [prompt] question", path);
+		cv_error_format(err, errlen, "%s: missing [prompt] question", path);
 		return CV_EINVAL;
 	}
 	if (a->option_count == 0) {
-		set_err(err, errlen, "%s: no [option.<id>] section: 1 to %d are needed", path,
+		cv_error_format(err, errlen, "%s: no [option.<id>] section: 1 to %d are needed", path,
 		        CV_FLOW_OPTIONS_MAX);
 		return CV_EINVAL;
 	}
 	for (int i = 0; i < a->option_count; i++) {
 		if (a->options[i].label[0] == '\0') {
-			set_err(err, errlen, "%s:%d: [option.%s] has no label", path,
+			cv_error_format(err, errlen, "%s:%d: [option.%s] has no label", path,
 			        p.option_line[i], a->options[i].id);
 			return CV_EINVAL;
 		}
 	}
 	if (a->not_together < 0) {
-		set_err(err, errlen,
+		cv_error_format(err, errlen,
 		        "%s: no option has not_together = true (exactly one must: the answer "
 		        "\"we did not meet\")",
 		        path);
@@ -600,7 +586,7 @@ static int load_theme(struct cv_assets *a, const char *name, char *err, size_t e
 		return rc;
 	for (size_t i = 0; i < COLOUR_COUNT; i++) {
 		if (!(p.colours_seen & 1u << i)) {
-			set_err(err, errlen, "%s: missing [theme] %s", path, colour_names[i]);
+			cv_error_format(err, errlen, "%s: missing [theme] %s", path, colour_names[i]);
 			return CV_EINVAL;
 		}
 	}
@@ -616,9 +602,9 @@ int cv_assets_load(const struct cv_config *cfg, struct cv_assets **out, char *er
 	int rc;
 
 	*out = NULL;
-	set_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!valid_name(lang) || !valid_name(prompts) || !valid_name(theme)) {
-		set_err(err, errlen,
+		cv_error_format(err, errlen,
 		        "[assets] language, prompts and theme are file names without '/': "
 		        "\"%s\", \"%s\", \"%s\"",
 		        lang, prompts, theme);
@@ -626,7 +612,7 @@ int cv_assets_load(const struct cv_config *cfg, struct cv_assets **out, char *er
 	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
-		set_err(err, errlen, "out of memory");
+		cv_error_format(err, errlen, "out of memory");
 		return CV_ENOMEM;
 	}
 	rc = find_dir(cfg, a->dir, sizeof(a->dir), err, errlen);

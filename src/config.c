@@ -859,19 +859,6 @@ void cv_config_defaults(struct cv_config *cfg)
 	snprintf(cfg->source, sizeof cfg->source, "(defaults)");
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int cv_config_parse(const char *text, const char *filename, struct cv_config *cfg, char *err,
                     size_t errlen)
 {
@@ -880,15 +867,15 @@ int cv_config_parse(const char *text, const char *filename, struct cv_config *cf
 	size_t bad_line;
 	const char *file = filename ? filename : "(string)";
 
-	set_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	snprintf(cfg->source, sizeof cfg->source, "%s", file);
 	if (!text) {
-		set_err(err, errlen, "%s: no text", file);
+		cv_error_format(err, errlen, "%s: no text", file);
 		return CV_EINVAL;
 	}
 	char *copy = prepare(text, &bad_line, bad_why, sizeof bad_why);
 	if (!copy) {
-		set_err(err, errlen, "%s: out of memory", file);
+		cv_error_format(err, errlen, "%s: out of memory", file);
 		return CV_ENOMEM;
 	}
 	/* The copy ends before the first bad line, so an error inih reports
@@ -896,18 +883,18 @@ int cv_config_parse(const char *text, const char *filename, struct cv_config *cf
 	int line = ini_parse_string(copy, handler, &ctx);
 	free(copy);
 	if (line < 0) {
-		set_err(err, errlen, "%s: out of memory", file);
+		cv_error_format(err, errlen, "%s: out of memory", file);
 		return CV_ENOMEM;
 	}
 	if (line > 0) {
 		if (ctx.failed)
-			set_err(err, errlen, "%s:%d: %s", file, line, ctx.why);
+			cv_error_format(err, errlen, "%s:%d: %s", file, line, ctx.why);
 		else
-			set_err(err, errlen, "%s:%d: syntax error", file, line);
+			cv_error_format(err, errlen, "%s:%d: syntax error", file, line);
 		return CV_EINVAL;
 	}
 	if (bad_line > 0) {
-		set_err(err, errlen, "%s:%zu: %s", file, bad_line, bad_why);
+		cv_error_format(err, errlen, "%s:%zu: %s", file, bad_line, bad_why);
 		return CV_EINVAL;
 	}
 	return 0;

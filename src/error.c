@@ -1,6 +1,9 @@
 /* Texts for the CV_E* codes of include/cv_error.h. */
 #include "cv_error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *cv_strerror(int err)
 {
 	switch (err) {
@@ -22,4 +25,15 @@ const char *cv_strerror(int err)
 	case CV_EFULL: return "full";
 	}
 	return "unknown error";
+}
+
+void cv_error_format(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -50,19 +50,6 @@ struct export_file {
 	const uint8_t *pseudo_key; /* names become pseudonyms; NULL: as registered */
 };
 
-static void export_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void export_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int errno_to_cv(int e)
 {
 	switch (e) {
@@ -318,9 +305,9 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 	bool in_snapshot = false;
 	int cv = 0, which = 0;
 
-	export_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!store || !dir || !*dir) {
-		export_err(err, errlen, "an export needs a store and a directory");
+		cv_error_format(err, errlen, "an export needs a store and a directory");
 		return CV_EINVAL;
 	}
 	if (pseudo) {
@@ -328,21 +315,21 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		 * store's secret. */
 		cv = cv_store_pseudonym_key(store, key);
 		if (cv < 0) {
-			export_err(err, errlen, "cannot read the pseudonym secret: %s",
+			cv_error_format(err, errlen, "cannot read the pseudonym secret: %s",
 			           cv_strerror(cv));
 			return cv;
 		}
 	}
 	cv = cv_file_mkdirs(dir);
 	if (cv < 0) {
-		export_err(err, errlen, "cannot create %s: %s", dir, cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot create %s: %s", dir, cv_strerror(cv));
 		return cv;
 	}
 	/* One read transaction around the three walks: the files agree with
 	 * each other even while the kiosk keeps recording. */
 	cv = cv_store_exec(store, "BEGIN");
 	if (cv < 0) {
-		export_err(err, errlen, "cannot read the store: %s", cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot read the store: %s", cv_strerror(cv));
 		return cv;
 	}
 	in_snapshot = true;
@@ -351,7 +338,7 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		struct export_file *ef = &files[which];
 		int r = export_open(ef, dir, export_names[which]);
 		if (r < 0) {
-			export_err(err, errlen, "cannot create a file in %s: %s", dir,
+			cv_error_format(err, errlen, "cannot create a file in %s: %s", dir,
 			           strerror(-r));
 			cv = errno_to_cv(-r);
 			goto fail;
@@ -359,20 +346,20 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		ef->pseudo_key = pseudo ? key : NULL;
 		r = export_rows(store, which, ef);
 		if (r < 0 && ef->error) {
-			export_err(err, errlen, "cannot write %s: %s", ef->final,
+			cv_error_format(err, errlen, "cannot write %s: %s", ef->final,
 			           strerror(ef->error));
 			cv = errno_to_cv(ef->error);
 			goto fail;
 		}
 		if (r != 0) {
 			cv = r < 0 ? r : CV_EIO;
-			export_err(err, errlen, "cannot read the store for %s: %s",
+			cv_error_format(err, errlen, "cannot read the store for %s: %s",
 			           export_names[which], cv_strerror(cv));
 			goto fail;
 		}
 		r = export_close(ef);
 		if (r < 0) {
-			export_err(err, errlen, "cannot write %s: %s", ef->final, strerror(-r));
+			cv_error_format(err, errlen, "cannot write %s: %s", ef->final, strerror(-r));
 			cv = errno_to_cv(-r);
 			goto fail;
 		}
@@ -384,7 +371,7 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 	for (which = 0; which < EXPORT_COUNT; which++) {
 		if (rename(files[which].tmp, files[which].final) != 0) {
 			int e = errno;
-			export_err(err, errlen, "cannot rename into %s: %s", files[which].final,
+			cv_error_format(err, errlen, "cannot rename into %s: %s", files[which].final,
 			           strerror(e));
 			cv = errno_to_cv(e);
 			goto fail;

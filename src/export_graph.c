@@ -56,19 +56,6 @@ struct graph {
 	int rc;                 /* CV_ENOMEM when a copy failed in a walk */
 };
 
-static void gx_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void gx_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int cv_export_format_parse(const char *name, enum cv_export_format *out)
 {
 	static const char *const names[] = {"csv", "gexf", "graphml", "kumu", "contacts"};
@@ -710,7 +697,7 @@ static int write_file(const struct graph *g, enum cv_export_format format, const
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		gx_err(err, errlen, "cannot create a file next to %s: %s", path, strerror(e));
+		cv_error_format(err, errlen, "cannot create a file next to %s: %s", path, strerror(e));
 		free(tmp);
 		return errno_to_cv(e);
 	}
@@ -743,7 +730,7 @@ static int write_file(const struct graph *g, enum cv_export_format format, const
 		cv = errno_to_cv(e);
 	}
 	if (cv) {
-		gx_err(err, errlen, "cannot write %s: %s", path, e ? strerror(e) : cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot write %s: %s", path, e ? strerror(e) : cv_strerror(cv));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -754,9 +741,9 @@ int cv_export_graph(struct cv_store *store, enum cv_export_format format, const 
                     const struct cv_export_options *opts, char *err, size_t errlen)
 {
 	struct graph g = {.t_start = INT64_MAX, .t_end = INT64_MIN};
-	gx_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!store || !path || !*path || format == CV_EXPORT_CSV || format > CV_EXPORT_CONTACTS) {
-		gx_err(err, errlen, "a network export needs a store, a format and a file");
+		cv_error_format(err, errlen, "a network export needs a store, a format and a file");
 		return CV_EINVAL;
 	}
 	g.pseudo = opts && opts->pseudonymize;
@@ -765,7 +752,7 @@ int cv_export_graph(struct cv_store *store, enum cv_export_format format, const 
 		/* Before the read transaction: it may write the secret. */
 		cv = cv_store_pseudonym_key(store, g.key);
 		if (cv < 0) {
-			gx_err(err, errlen, "cannot read the pseudonym secret: %s",
+			cv_error_format(err, errlen, "cannot read the pseudonym secret: %s",
 			       cv_strerror(cv));
 			return cv;
 		}
@@ -774,13 +761,13 @@ int cv_export_graph(struct cv_store *store, enum cv_export_format format, const 
 	 * agree with each other while the kiosk keeps recording. */
 	cv = cv_store_exec(store, "BEGIN");
 	if (cv < 0) {
-		gx_err(err, errlen, "cannot read the store: %s", cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot read the store: %s", cv_strerror(cv));
 		return cv;
 	}
 	cv = graph_load(store, &g);
 	cv_store_exec(store, "COMMIT");
 	if (cv < 0) {
-		gx_err(err, errlen, "cannot read the store: %s", cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot read the store: %s", cv_strerror(cv));
 		graph_free(&g);
 		return cv;
 	}

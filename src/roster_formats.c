@@ -48,19 +48,6 @@ struct table {
 	int rc;
 };
 
-static void rf_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rf_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- reading the CSV ---- */
 
 static void on_field(void *data, size_t len, void *user)
@@ -314,12 +301,12 @@ int cv_roster_map_parse(char *spec, struct cv_roster_map_entry *entry, char *err
 	entry->column = NULL;
 	entry->field = CV_ROSTER_FIELD_IGNORE;
 	if (!eq || eq == spec || !eq[1]) {
-		rf_err(err, errlen, "--map needs COLUMN=FIELD, got '%s'", spec ? spec : "");
+		cv_error_format(err, errlen, "--map needs COLUMN=FIELD, got '%s'", spec ? spec : "");
 		return CV_EINVAL;
 	}
 	*eq = '\0';
 	if (cv_roster_field_parse(eq + 1, &entry->field) != 0) {
-		rf_err(err, errlen,
+		cv_error_format(err, errlen,
 		       "--map %s=%s: the field is not name, given_name, family_name, organization, "
 		       "role, email, external_id, badge_uid or ignore",
 		       spec, eq + 1);
@@ -487,7 +474,7 @@ int cv_roster_parse_mapped(const char *text, size_t len, const struct cv_roster_
 
 	memset(out, 0, sizeof *out);
 	*source = CV_ROSTER_SOURCE_PLAIN;
-	rf_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	bool mapped = map && map->count > 0;
 	if (!text && len)
 		return cv_roster_parse(text, len, out, err, errlen);
@@ -548,7 +535,7 @@ int cv_roster_parse_mapped(const char *text, size_t len, const struct cv_roster_
 			}
 		}
 		if (!found) {
-			rf_err(err, errlen, "--map: the header has no column '%s'",
+			cv_error_format(err, errlen, "--map: the header has no column '%s'",
 			       map->entries[m].column);
 			rc = CV_EINVAL;
 			goto fail;
@@ -573,7 +560,7 @@ int cv_roster_parse_mapped(const char *text, size_t len, const struct cv_roster_
 	bool parts = has_kind(cols, ncols, CV_ROSTER_FIELD_GIVEN_NAME) ||
 	             has_kind(cols, ncols, CV_ROSTER_FIELD_FAMILY_NAME);
 	if (!whole && !parts) {
-		rf_err(err, errlen,
+		cv_error_format(err, errlen,
 		       "no name column: %s headers need an attendee name (or given and family "
 		       "name) column; name one with --map COLUMN=name",
 		       cv_roster_source_name(*source));

@@ -112,19 +112,6 @@ struct cv_store {
 	sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use */
 };
 
-static void store_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void store_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Copies text into a fixed buffer, cutting at a character boundary so a
  * long UTF-8 name never ends in half a character. */
 static void copy_text(char *dst, size_t size, const unsigned char *src)
@@ -296,7 +283,7 @@ static int apply_pragmas(struct cv_store *s, char *err, size_t errlen)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		store_err(err, errlen, "cannot open %s: %s", s->path, sqlite3_errmsg(s->db));
+		cv_error_format(err, errlen, "cannot open %s: %s", s->path, sqlite3_errmsg(s->db));
 		int cv = cv_store_sqlite_error(s->db, rc, "switching to WAL");
 		sqlite3_finalize(st);
 		return cv;
@@ -307,7 +294,7 @@ static int apply_pragmas(struct cv_store *s, char *err, size_t errlen)
 	if (!wal) {
 		/* Without WAL a crash between commit and sync could lose taps and
 		 * every reader would block the writer: refuse rather than limp. */
-		store_err(err, errlen, "cannot open %s: WAL mode is not available there", s->path);
+		cv_error_format(err, errlen, "cannot open %s: WAL mode is not available there", s->path);
 		cv_log_error("%s: journal mode stays %s", s->path, mode ? mode : "(none)");
 		return CV_ESTORE;
 	}
@@ -324,7 +311,7 @@ static int apply_pragmas(struct cv_store *s, char *err, size_t errlen)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, limit, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		store_err(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(s->db));
+		cv_error_format(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(s->db));
 		return cv_store_sqlite_error(s->db, rc, "configuring the connection");
 	}
 	return 0;
@@ -338,13 +325,13 @@ int cv_store_open_at_version(const char *path, const char *kiosk_id, int target,
 
 	if (out)
 		*out = NULL;
-	store_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!path || !*path || !kiosk_id || !*kiosk_id || !out) {
-		store_err(err, errlen, "a store needs a path and a kiosk id");
+		cv_error_format(err, errlen, "a store needs a path and a kiosk id");
 		return CV_EINVAL;
 	}
 	if (strlen(kiosk_id) >= CV_ID_MAX) {
-		store_err(err, errlen, "kiosk id is longer than %d bytes", CV_ID_MAX - 1);
+		cv_error_format(err, errlen, "kiosk id is longer than %d bytes", CV_ID_MAX - 1);
 		return CV_EINVAL;
 	}
 	s = calloc(1, sizeof *s);
@@ -361,7 +348,7 @@ int cv_store_open_at_version(const char *path, const char *kiosk_id, int target,
 	int rc = sqlite3_open_v2(
 	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		store_err(err, errlen, "cannot open %s: %s", path,
+		cv_error_format(err, errlen, "cannot open %s: %s", path,
 		          s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		cv = cv_store_sqlite_error(s->db, rc, "opening the database");
 		goto fail;
@@ -820,7 +807,7 @@ static int import_badge(struct cv_store *s, const struct cv_roster_row *row, int
 			return 0;
 		}
 		if (!revoked) {
-			store_err(err, errlen, "line %zu: badge %s is already bound to %s",
+			cv_error_format(err, errlen, "line %zu: badge %s is already bound to %s",
 			          row->line, row->badge_uid, col_text(st, 2));
 			stmt_done(st);
 			return CV_EEXIST;
@@ -856,20 +843,20 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 
 	if (stats)
 		memset(stats, 0, sizeof *stats);
-	store_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!store || !roster || !stamp || !stats || (roster->count > 0 && !roster->rows))
 		return CV_EINVAL;
 
 	cv = tx_begin(store);
 	if (cv < 0) {
-		store_err(err, errlen, "cannot lock the store: %s", cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot lock the store: %s", cv_strerror(cv));
 		return cv;
 	}
 	for (size_t i = 0; i < roster->count; i++) {
 		const struct cv_roster_row *row = &roster->rows[i];
 		int64_t person_id;
 		if (!row->name || !*row->name) {
-			store_err(err, errlen, "line %zu: a person needs a name", row->line);
+			cv_error_format(err, errlen, "line %zu: a person needs a name", row->line);
 			cv = CV_EINVAL;
 			goto fail;
 		}
@@ -881,7 +868,7 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 			                                    row->show_name, stamp->wall_ms,
 			                                    &consent_changed);
 		if (cv < 0) {
-			store_err(err, errlen, "line %zu: %s", row->line, cv_strerror(cv));
+			cv_error_format(err, errlen, "line %zu: %s", row->line, cv_strerror(cv));
 			goto fail;
 		}
 		if (consent_changed && st.unchanged > unchanged) {
@@ -892,7 +879,7 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 			cv = import_badge(store, row, person_id, stamp, &st, err, errlen);
 			if (cv < 0) {
 				if (cv != CV_EEXIST)
-					store_err(err, errlen, "line %zu: %s", row->line,
+					cv_error_format(err, errlen, "line %zu: %s", row->line,
 					          cv_strerror(cv));
 				goto fail;
 			}
@@ -900,7 +887,7 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 	}
 	cv = tx_commit(store);
 	if (cv < 0) {
-		store_err(err, errlen, "cannot commit the import: %s", cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot commit the import: %s", cv_strerror(cv));
 		goto fail;
 	}
 	*stats = st;

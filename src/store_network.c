@@ -14,19 +14,6 @@
 
 #define CV_LOG_TAG "store"
 
-static void net_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void net_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int rollback(sqlite3 *db, int cv)
 {
 	if (!sqlite3_get_autocommit(db))
@@ -44,9 +31,9 @@ int cv_store_network_import(struct cv_store *store, const char *source,
                             struct cv_network_import_stats *stats, char *err, size_t errlen)
 {
 	memset(stats, 0, sizeof *stats);
-	net_err(err, errlen, "%s", "");
+	cv_error_format(err, errlen, "%s", "");
 	if (!store || !source || !*source || !net || !stamp) {
-		net_err(err, errlen, "an import needs a store, a source name and ties");
+		cv_error_format(err, errlen, "an import needs a store, a source name and ties");
 		return CV_EINVAL;
 	}
 	sqlite3 *db = cv_store_db(store);
@@ -103,7 +90,7 @@ int cv_store_network_import(struct cv_store *store, const char *source,
 	return 0;
 
 sql_fail:
-	net_err(err, errlen, "cannot store the ties: %s", sqlite3_errmsg(db));
+	cv_error_format(err, errlen, "cannot store the ties: %s", sqlite3_errmsg(db));
 	{
 		int cv = cv_store_sqlite_error(db, rc, "importing a network");
 		sqlite3_finalize(del);

@@ -257,19 +257,6 @@ static const struct schema_step schema_steps[] = {
 _Static_assert(sizeof schema_steps / sizeof schema_steps[0] == CV_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
 
-static void schema_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void schema_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int cv_store_sqlite_error(sqlite3 *db, int rc, const char *what)
 {
 	int cv;
@@ -334,7 +321,7 @@ static int schema_is_empty(sqlite3 *db, bool *empty)
 
 static int schema_refuse_newer(int version, char *err, size_t errlen)
 {
-	schema_err(err, errlen,
+	cv_error_format(err, errlen,
 	           "the database is at schema version %d, newer than this program's %d: "
 	           "use a newer Convene or another store path",
 	           version, CV_STORE_SCHEMA_VERSION);
@@ -352,7 +339,7 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int cv = cv_store_sqlite_error(db, rc, "starting a migration");
-		schema_err(err, errlen, "cannot lock the database to migrate it: %s",
+		cv_error_format(err, errlen, "cannot lock the database to migrate it: %s",
 		           sqlite3_errmsg(db));
 		return cv;
 	}
@@ -368,12 +355,12 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	}
 	if (now != step->version - 1) {
 		cv = CV_ESCHEMA;
-		schema_err(err, errlen, "schema version changed under us (%d)", now);
+		cv_error_format(err, errlen, "schema version changed under us (%d)", now);
 		goto fail;
 	}
 	rc = sqlite3_exec(db, step->sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		schema_err(err, errlen, "migration to schema version %d failed: %s", step->version,
+		cv_error_format(err, errlen, "migration to schema version %d failed: %s", step->version,
 		           sqlite3_errmsg(db));
 		cv = cv_store_sqlite_error(db, rc, "migrating");
 		goto fail;
@@ -383,7 +370,7 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		schema_err(err, errlen, "migration to schema version %d failed: %s", step->version,
+		cv_error_format(err, errlen, "migration to schema version %d failed: %s", step->version,
 		           sqlite3_errmsg(db));
 		cv = cv_store_sqlite_error(db, rc, "migrating");
 		goto fail;
@@ -402,13 +389,13 @@ int cv_store_schema_migrate(sqlite3 *db, int target, int *version, char *err, si
 {
 	*version = -1;
 	if (target < 0 || target > CV_STORE_SCHEMA_VERSION) {
-		schema_err(err, errlen, "no schema version %d (this program knows 0..%d)", target,
+		cv_error_format(err, errlen, "no schema version %d (this program knows 0..%d)", target,
 		           CV_STORE_SCHEMA_VERSION);
 		return CV_EINVAL;
 	}
 	int cv = cv_store_schema_read_version(db, version);
 	if (cv < 0) {
-		schema_err(err, errlen, "cannot read the database: %s", sqlite3_errmsg(db));
+		cv_error_format(err, errlen, "cannot read the database: %s", sqlite3_errmsg(db));
 		return cv;
 	}
 	if (*version > CV_STORE_SCHEMA_VERSION)
@@ -417,11 +404,11 @@ int cv_store_schema_migrate(sqlite3 *db, int target, int *version, char *err, si
 		bool empty;
 		cv = schema_is_empty(db, &empty);
 		if (cv < 0) {
-			schema_err(err, errlen, "cannot read the database: %s", sqlite3_errmsg(db));
+			cv_error_format(err, errlen, "cannot read the database: %s", sqlite3_errmsg(db));
 			return cv;
 		}
 		if (!empty) {
-			schema_err(err, errlen,
+			cv_error_format(err, errlen,
 			           "the database has tables but no schema version: it is not a "
 			           "Convene store");
 			cv_log_error("refusing a database with foreign tables");
