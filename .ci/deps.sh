@@ -15,7 +15,7 @@ packages="build-essential cmake pkg-config
 if [ "${1:-}" = "--test" ]; then
   packages="$packages libcmocka-dev clang libclang-rt-14-dev clang-format
     curl python3 python3-networkx libxml2-utils sqlite3 valgrind libnfc-examples procps
-    systemd"
+    systemd openssl"
 fi
 
 $SUDO apt-get update -qq

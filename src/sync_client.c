@@ -143,6 +143,7 @@ struct client {
 	char curl_err[CURL_ERROR_SIZE];
 	struct cv_sync_result *res;
 	int batch_size;
+	bool time_learnt; /* a run learns the time once: a clock fix takes the write lock */
 };
 
 /* What became of one request, classified. */
@@ -173,6 +174,10 @@ static enum attempt classify_curl(struct client *c, CURLcode rc, char *reason, s
 			*fatal = CV_SYNC_CLOCK;
 			snprintf(reason, len, "the kiosk clock is wrong: set the time (the server's "
 					      "certificate is not yet valid)");
+		} else if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+			*fatal = CV_SYNC_TLS;
+			snprintf(reason, len, "TLS failure: the server's public key is not the one "
+					      "pinned in [sync] pinned_pubkey");
 		} else {
 			*fatal = CV_SYNC_TLS;
 			snprintf(reason, len, "TLS failure: the server's certificate or key was "
@@ -332,8 +337,9 @@ static int client_setup(struct client *c)
  * untrusted records of this boot (once). */
 static void learn_time(struct client *c, int64_t server_time_ms)
 {
-	if (server_time_ms <= 0)
+	if (server_time_ms <= 0 || c->time_learnt)
 		return;
+	c->time_learnt = true;
 	struct cv_stamp now = cv_clock_stamp();
 	double total = 0;
 	curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME, &total);

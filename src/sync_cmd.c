@@ -242,6 +242,7 @@ int cv_sync_cmd_export_bundle(const struct cv_config *cfg, const char *out)
 struct held_walk {
 	FILE *f;
 	json_t *arr;
+	struct cv_store *store;
 };
 
 static int print_quarantined(int64_t seq, const char *reason, bool retry, void *ctx)
@@ -262,12 +263,17 @@ static int print_quarantined(int64_t seq, const char *reason, bool retry, void *
 static int print_held(const char *kiosk_id, int64_t held, void *ctx)
 {
 	struct held_walk *w = ctx;
+	/* On a hub: how far the upstream server acknowledged this kiosk. */
+	int64_t upstream = 0;
+	if (w->store)
+		cv_store_sync_acked_for(w->store, kiosk_id, &upstream);
 	if (w->f)
-		fprintf(w->f, "sync: holds kiosk %s up to sequence %lld\n", kiosk_id,
-			(long long)held);
+		fprintf(w->f, "sync: holds kiosk %s up to sequence %lld, forwarded up to %lld\n",
+			kiosk_id, (long long)held, (long long)upstream);
 	if (w->arr)
-		json_array_append_new(w->arr, json_pack("{s:s, s:I}", "kiosk_id", kiosk_id,
-							"held_seq", (json_int_t)held));
+		json_array_append_new(w->arr, json_pack("{s:s, s:I, s:I}", "kiosk_id", kiosk_id,
+							"held_seq", (json_int_t)held,
+							"forwarded_seq", (json_int_t)upstream));
 	return 0;
 }
 
@@ -289,7 +295,7 @@ void cv_sync_cmd_status_text(struct cv_store *store, FILE *f)
 		cv_store_sync_foreach_quarantined(store, print_quarantined, &w);
 		fprintf(f, "  (convene sync --retry-quarantined sends them again)\n");
 	}
-	struct held_walk held = {.f = f};
+	struct held_walk held = {.f = f, .store = store};
 	cv_store_sync_foreach_held(store, print_held, &held);
 }
 
@@ -303,7 +309,7 @@ json_t *cv_sync_cmd_status_json(struct cv_store *store)
 	if (q)
 		cv_store_sync_foreach_quarantined(store, print_quarantined, &w);
 	json_t *kiosks = json_array();
-	struct held_walk hw = {.arr = kiosks};
+	struct held_walk hw = {.arr = kiosks, .store = store};
 	if (kiosks)
 		cv_store_sync_foreach_held(store, print_held, &hw);
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o*, s:o*}", "pending",

@@ -3,10 +3,12 @@
  * pair them into encounters with answers. For the sync tests and the
  * benchmark. Exactly RECORDS records are added (taps, check-ins,
  * encounters, answers). Optionally stamps records with a wall clock that is off by
- * --skew-ms and untrusted, in a fixed boot, to test clock fixes.
+ * --skew-ms and untrusted, in a fixed boot, to test clock fixes. With
+ * --consents-every N, every Nth tap of a known person also records a
+ * consent (numbered in the consents' own series, so not counted in RECORDS).
  *
  *   gen_records STORE KIOSK_ID RECORDS [--people N] [--skew-ms MS --untrusted]
- *               [--boot BOOT_ID] [--zone ZONE] */
+ *               [--boot BOOT_ID] [--zone ZONE] [--consents-every N] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "cv_error.h"
 #include "cv_roster.h"
 #include "cv_store.h"
+#include "cv_store_people.h"
 
 static int64_t now_ms(void)
 {
@@ -44,6 +47,7 @@ int main(int argc, char **argv)
 	long long skew = 0;
 	int trusted = 1;
 	const char *boot = NULL, *zone = "hall";
+	long consents_every = 0;
 	for (int i = 4; i < argc; i++) {
 		if (strcmp(argv[i], "--people") == 0 && i + 1 < argc)
 			people = strtol(argv[++i], NULL, 10);
@@ -55,6 +59,8 @@ int main(int argc, char **argv)
 			boot = argv[++i];
 		else if (strcmp(argv[i], "--zone") == 0 && i + 1 < argc)
 			zone = argv[++i];
+		else if (strcmp(argv[i], "--consents-every") == 0 && i + 1 < argc)
+			consents_every = strtol(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "gen_records: unknown argument %s\n", argv[i]);
 			return 2;
@@ -124,6 +130,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		last = res.tap_seq + (res.checked_in_now ? 1 : 0);
+		if (consents_every > 0 && res.known && t % consents_every == 0) {
+			int64_t cseq;
+			rc = cv_store_record_consent(
+			    store, res.person.id, t % 3 ? CV_CONSENT_ENCOUNTERS : CV_CONSENT_ATTENDANCE,
+			    t % 2 == 0, res.tap_seq, &stamp, &cseq);
+			if (rc != 0) {
+				fprintf(stderr, "gen_records: consent: %s\n", cv_strerror(rc));
+				return 1;
+			}
+		}
 		if (last > target) {
 			fprintf(stderr, "gen_records: overshot\n");
 			return 1;

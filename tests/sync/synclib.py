@@ -32,15 +32,17 @@ def run(config, *args, timeout=600):
 
 
 class Server:
-    def __init__(self, root, extra=""):
-        self.dir = os.path.join(root, "server")
+    """convene serve in root/NAME; extra is appended to its config (a hub
+    gets a [sync] section there)."""
+    def __init__(self, root, extra="", name="server", kiosk_id="hub"):
+        self.dir = os.path.join(root, name)
         os.makedirs(self.dir, exist_ok=True)
         self.db = os.path.join(self.dir, "server.db")
         self.port = free_port()
         self.config = os.path.join(self.dir, "server.conf")
         with open(self.config, "w") as f:
-            f.write("[kiosk]\nid = hub\n[store]\npath = %s\n[serve]\nlisten = 127.0.0.1:%d\n"
-                    "tokens_file = %s\n%s" % (self.db, self.port,
+            f.write("[kiosk]\nid = %s\n[store]\npath = %s\n[serve]\nlisten = 127.0.0.1:%d\n"
+                    "tokens_file = %s\n%s" % (kiosk_id, self.db, self.port,
                                               os.path.join(self.dir, "tokens"), extra))
         self.proc = None
         self.log = open(os.path.join(self.dir, "serve.log"), "a")
@@ -69,8 +71,8 @@ class Server:
             self.proc.wait(timeout=10)
             self.proc = None
 
-    def add_kiosk(self, kiosk_id):
-        r = run(self.config, "add-kiosk", kiosk_id)
+    def add_kiosk(self, kiosk_id, hub=False):
+        r = run(self.config, "add-kiosk", *(["--hub"] if hub else []), kiosk_id)
         assert r.returncode == 0, r.stderr
         token = r.stdout.strip()
         assert len(token) == 43 and "\n" not in token, r.stdout
@@ -136,11 +138,22 @@ _HASH_SQL = [
     " FROM answers WHERE kiosk_id = ?",
     "SELECT 'clock_fix', seq, boot_id, mono_ms, wall_ms, wall_trusted, trusted_wall_ms, source"
     " FROM clock_fixes WHERE kiosk_id = ?",
+    # Consents: their place in the upload sequence and their own number.
+    "SELECT 'consent', m.seq, c.seq, p.external_id, c.consent, c.show_name, c.tap_seq,"
+    " c.boot_id, c.mono_ms, c.wall_ms, c.wall_trusted FROM consents c"
+    " JOIN sync_consent_seqs m ON m.kiosk_id = c.kiosk_id AND m.consent_seq = c.seq"
+    " JOIN people p ON p.id = c.person_id WHERE c.kiosk_id = ?",
 ]
 
 
+def consents(db, kiosk_id):
+    """How many consents of kiosk_id db holds (numbered for sync or not)."""
+    return scalar(db, "SELECT count(*) FROM consents WHERE kiosk_id = ?", (kiosk_id,))
+
+
 def content(db, kiosk_id):
-    """(count, sha256) of every record of kiosk_id in db, in sequence order."""
+    """(count, sha256) of every record of kiosk_id in db, in sequence order
+    (consents once they have their place in the upload sequence)."""
     con = sqlite3.connect(db)
     try:
         rows = []

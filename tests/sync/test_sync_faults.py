@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from faultproxy import FAULTS, FaultProxy  # noqa: E402
-from synclib import Kiosk, Server, content, scalar, scratch  # noqa: E402
+from synclib import Kiosk, Server, consents, content, scalar, scratch  # noqa: E402
 
 KIOSKS = int(os.environ.get("SYNC_KIOSKS", "3"))
 RECORDS = int(os.environ.get("SYNC_RECORDS", "20000"))
@@ -41,7 +41,8 @@ def main():
     t0 = time.time()
     for rnd in range(1, ROUNDS + 1):
         for k in kiosks:
-            k.generate(per_round if rnd < ROUNDS else RECORDS - per_round * (ROUNDS - 1))
+            k.generate(per_round if rnd < ROUNDS else RECORDS - per_round * (ROUNDS - 1),
+                       "--consents-every", "40")
         proxy.rate = RATE
         if rnd == 1:
             # Every kind of fault at least once, first thing.
@@ -82,14 +83,21 @@ def main():
     elapsed = time.time() - t0
 
     for k in kiosks:
+        # Consents take their upload numbers when first synced.
+        given = consents(k.db, k.id)
+        assert given > 0, k.id
         last = k.last_seq()
-        assert last == RECORDS, (k.id, last)
+        assert last == RECORDS + given, (k.id, last, given)
+        assert consents(server.db, k.id) == given, (k.id, consents(server.db, k.id), given)
         held = scalar(server.db, "SELECT held_seq FROM sync_held WHERE kiosk_id = ?", (k.id,))
         assert held == last, (k.id, held, last)
         here, there = content(k.db, k.id), content(server.db, k.id)
         assert here[0] == last, (k.id, here[0], last)
+        gaps = scalar(server.db, "SELECT count(*) FROM sync_gaps WHERE kiosk_id = ?", (k.id,))
+        assert gaps == 0, (k.id, gaps)
         assert here == there, (k.id, here, there)
-        print("%s: %d records, hash %s on both" % (k.id, here[0], here[1][:16]))
+        print("%s: %d records (%d consents), hash %s on both" % (k.id, here[0], given,
+                                                                  here[1][:16]))
         st = json.loads(k.sync_status())
         assert st["sync"]["pending"] == 0 and st["sync"]["quarantined"] == 0, st
 

@@ -93,6 +93,15 @@ static void sample(struct cv_sync_batch *b)
 	clock_set(&r->clock, 500, 1700000000500, false);
 	r->trusted_wall_ms = 1700259200500;
 	snprintf(r->source, sizeof r->source, "server");
+	r = &b->records[b->record_count++];
+	r->kind = CV_SYNC_CONSENT;
+	r->seq = 18;
+	clock_set(&r->clock, 600, 1700000000600, true);
+	r->person = 2;
+	snprintf(r->consent, sizeof r->consent, "encounters");
+	r->show_name = true;
+	r->tap_seq = 13;
+	r->consent_seq = 3;
 	b->skipped[0].seq = 14;
 	snprintf(b->skipped[0].reason, sizeof b->skipped[0].reason, "refused: bad");
 	b->skip_count = 1;
@@ -123,6 +132,8 @@ static void test_round_trip(void **state)
 	/* Nullables travel as JSON null. */
 	assert_non_null(strstr(json, "\"ndef_id\":null"));
 	assert_non_null(strstr(json, "\"external_id\":null"));
+	assert_non_null(strstr(json, "\"kind\":\"consent\""));
+	assert_non_null(strstr(json, "\"consent_seq\":3"));
 	free(json);
 	cv_sync_batch_free(&d);
 	cv_sync_batch_free(&b);
@@ -174,6 +185,24 @@ static void test_refusals(void **state)
 	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK
 		"},{\"seq\":2,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK "}]}",
 		CV_EINVAL, "increasing");
+	/* Consents: a known choice, a person that travels, a series number. */
+	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+		"\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1,"
+		CLK "}]}",
+		CV_EINVAL, "person");
+	refused("{\"protocol\":1,\"kiosk_id\":\"k1\",\"acked_seq\":0,\"skipped\":[],"
+		"\"people\":[{\"id\":1,\"external_id\":null,\"name\":\"A\",\"organization\":\"\","
+		"\"role\":\"attendee\",\"email\":null,\"updated_wall_ms\":1,\"badges\":[]}],"
+		"\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+		"\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1,"
+		CLK "}]}",
+		CV_EINVAL, "bad consent");
+	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+		"\"consent\":\"attendance\",\"show_name\":true," CLK "}]}",
+		CV_EINVAL, "records[0].consent_seq: missing");
+	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+		"\"consent\":\"attendance\",\"show_name\":1,\"consent_seq\":1," CLK "}]}",
+		CV_EINVAL, "records[0].show_name: must be true or false");
 	/* Duplicate keys are refused rather than one silently winning. */
 	refused("{\"protocol\":1,\"protocol\":1}", CV_EINVAL, "not JSON");
 	/* A NUL inside a string. */
