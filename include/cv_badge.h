@@ -17,7 +17,7 @@ int cv_badge_uid_format(const uint8_t *uid, size_t len, char out[CV_UID_HEX_MAX]
  * bytes. Accepts 4, 7 or 10 bytes (and other lengths 1..10 when
  * allow_any_length). Returns 0 or CV_EINVAL. */
 int cv_badge_uid_parse(const char *text, bool allow_any_length, uint8_t out[CV_UID_MAX],
-		       size_t *len);
+                       size_t *len);
 
 /* Normalises a UID text to upper-case hex without separators.
  * Returns 0 or CV_EINVAL. */

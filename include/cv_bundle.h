@@ -28,13 +28,13 @@ struct cv_bundle_stats {
  * server_public_key_file is set. Nothing is acknowledged: only the server
  * does that, at the next sync. */
 int cv_bundle_export(struct cv_store *store, const struct cv_config *cfg, const char *path,
-		     struct cv_bundle_stats *stats, char *err, size_t errlen);
+                     struct cv_bundle_stats *stats, char *err, size_t errlen);
 
 /* Imports a bundle into store (the server's), opening a sealed one with
  * [serve] public_key_file and secret_key_file. Each batch is ingested
  * exactly once; a batch already held is counted as duplicates. */
 int cv_bundle_import(struct cv_store *store, const struct cv_config *cfg, const char *path,
-		     struct cv_bundle_stats *stats, char *err, size_t errlen);
+                     struct cv_bundle_stats *stats, char *err, size_t errlen);
 
 /* Creates the server's key pair in [serve] public_key_file and
  * secret_key_file (0600) unless both exist. *created says which. */

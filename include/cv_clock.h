@@ -10,7 +10,7 @@
 #define CV_BOOT_ID_LEN 37 /* 36 characters of a UUID and the terminator */
 
 enum cv_clock_trust {
-	CV_CLOCK_TRUST_AUTO,  /* trusted when the kernel says NTP has synced */
+	CV_CLOCK_TRUST_AUTO,   /* trusted when the kernel says NTP has synced */
 	CV_CLOCK_TRUST_ALWAYS, /* the board has a battery-backed RTC */
 	CV_CLOCK_TRUST_NEVER,
 };

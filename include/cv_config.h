@@ -29,7 +29,7 @@ enum cv_modulation {
 };
 
 #define CV_BOARD_MAX 64
-#define CV_SIM_KEYS_MAX 9 /* keys 1..9 of the sim reader */
+#define CV_SIM_KEYS_MAX 9         /* keys 1..9 of the sim reader */
 #define CV_ORGANIZER_HASH_MAX 160 /* an Argon2id string of crypto_pwhash_str, with room */
 
 struct cv_config {
@@ -57,7 +57,7 @@ struct cv_config {
 	int display_rotation; /* 0, 90, 180 or 270 degrees clockwise */
 	int display_input_poll_ms;
 	char display_font[CV_PATH_MAX]; /* empty: found through fontconfig */
-	bool sound; /* [audio] sound */
+	bool sound;                     /* [audio] sound */
 	/* [assets] */
 	char assets_dir[CV_PATH_MAX]; /* empty: the built-in search path */
 	char assets_language[16];
@@ -75,11 +75,11 @@ struct cv_config {
 	char sync_token_file[CV_PATH_MAX];
 	char sync_ca_file[CV_PATH_MAX];       /* empty: the system's CA store */
 	char sync_pinned_pubkey[CV_PATH_MAX]; /* curl's "sha256//BASE64;..." or a key file */
-	int sync_interval_s;        /* the background thread's pause between syncs */
-	int sync_batch_size;        /* records per request */
+	int sync_interval_s;                  /* the background thread's pause between syncs */
+	int sync_batch_size;                  /* records per request */
 	int sync_connect_timeout_s;
-	int sync_timeout_s;         /* a whole request, once connected */
-	int sync_attempts;          /* tries of one request before `convene sync` gives up */
+	int sync_timeout_s; /* a whole request, once connected */
+	int sync_attempts;  /* tries of one request before `convene sync` gives up */
 	char sync_server_public_key_file[CV_PATH_MAX]; /* seals bundles; empty: not sealed */
 	/* [serve] */
 	char serve_listen[CV_NAME_MAX]; /* HOST:PORT */
@@ -89,9 +89,10 @@ struct cv_config {
 	/* [kiosk] mode = live: the live attendance screen only, no reader */
 	bool live_screen;
 	/* [organizer] */
-	char organizer_pin_hash[CV_ORGANIZER_HASH_MAX]; /* crypto_pwhash_str; empty: no organiser mode */
-	char organizer_zones[CV_PATH_MAX]; /* comma-separated zones the menu offers */
-	char organizer_export_dir[CV_PATH_MAX]; /* where USB sticks are mounted */
+	char organizer_pin_hash[CV_ORGANIZER_HASH_MAX]; /* crypto_pwhash_str; empty: no organiser
+	                                                   mode */
+	char organizer_zones[CV_PATH_MAX];              /* comma-separated zones the menu offers */
+	char organizer_export_dir[CV_PATH_MAX];         /* where USB sticks are mounted */
 	/* [consent] */
 	bool consent_ask; /* ask on screen at a person's first tap when the roster did not say */
 
@@ -109,7 +110,7 @@ void cv_config_defaults(struct cv_config *cfg);
  * err (err may be NULL when errlen is 0). cfg may be partly updated on
  * failure: callers stop start-up. */
 int cv_config_parse(const char *text, const char *filename, struct cv_config *cfg, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 const char *cv_config_mode_name(enum cv_mode mode);
 

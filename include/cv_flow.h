@@ -44,18 +44,18 @@ struct cv_flow_params {
 	int pair_window_ms;
 	int debounce_ms;
 	int prompt_timeout_ms;
-	int message_ms;      /* how long welcome/thanks/unknown/refused stay */
-	int option_count;    /* prompt options, 1..CV_FLOW_OPTIONS_MAX */
-	int not_together;    /* index of the "not together" option */
-	bool consent_ask;    /* [consent] ask: a person who never said is asked at the tap */
+	int message_ms;   /* how long welcome/thanks/unknown/refused stay */
+	int option_count; /* prompt options, 1..CV_FLOW_OPTIONS_MAX */
+	int not_together; /* index of the "not together" option */
+	bool consent_ask; /* [consent] ask: a person who never said is asked at the tap */
 };
 
 enum cv_flow_event_kind {
-	CV_FLOW_EV_TAP,    /* a badge read, already written to the store */
-	CV_FLOW_EV_PRESS,  /* a prompt option chosen (touch, mouse or script) */
-	CV_FLOW_EV_TICK,   /* time passed; deadlines are checked on every event */
-	CV_FLOW_EV_READER, /* the reader went online or offline */
-	CV_FLOW_EV_SAVED,  /* the store finished a write the flow asked for */
+	CV_FLOW_EV_TAP,     /* a badge read, already written to the store */
+	CV_FLOW_EV_PRESS,   /* a prompt option chosen (touch, mouse or script) */
+	CV_FLOW_EV_TICK,    /* time passed; deadlines are checked on every event */
+	CV_FLOW_EV_READER,  /* the reader went online or offline */
+	CV_FLOW_EV_SAVED,   /* the store finished a write the flow asked for */
 	CV_FLOW_EV_CONSENT, /* a consent button (touch or script): consent */
 };
 
@@ -72,9 +72,9 @@ enum cv_flow_consent_input {
 
 struct cv_flow_tap {
 	char uid[CV_UID_HEX_MAX];
-	int64_t tap_seq;     /* the tap's sequence number in the store */
-	bool random_uid;     /* refused: identifies nobody */
-	bool checked_in_now; /* this tap was the person's first today in this zone */
+	int64_t tap_seq;              /* the tap's sequence number in the store */
+	bool random_uid;              /* refused: identifies nobody */
+	bool checked_in_now;          /* this tap was the person's first today in this zone */
 	struct cv_flow_person person; /* id 0: unknown badge */
 };
 
@@ -83,8 +83,8 @@ struct cv_flow_event {
 	int64_t now_ms; /* monotonic */
 	union {
 		struct cv_flow_tap tap;
-		int option;       /* CV_FLOW_EV_PRESS */
-		bool reader_online; /* CV_FLOW_EV_READER */
+		int option;                         /* CV_FLOW_EV_PRESS */
+		bool reader_online;                 /* CV_FLOW_EV_READER */
 		enum cv_flow_consent_input consent; /* CV_FLOW_EV_CONSENT */
 		struct {
 			uint32_t write_id;
@@ -100,15 +100,15 @@ struct cv_flow_recent {
 
 struct cv_flow_state {
 	enum cv_screen screen;
-	int64_t entered_ms;  /* when this screen was entered */
-	int64_t deadline_ms; /* when it times out; 0 for never (idle) */
+	int64_t entered_ms;        /* when this screen was entered */
+	int64_t deadline_ms;       /* when it times out; 0 for never (idle) */
 	struct cv_flow_tap first;  /* welcome/unknown/refused: the tap; prompt: badge A */
 	struct cv_flow_tap second; /* prompt/thanks: badge B */
-	int answer;          /* thanks: the option chosen, -1 for none */
-	bool encounter_recorded; /* meet: at B's tap; both: at the answer */
+	int answer;                /* thanks: the option chosen, -1 for none */
+	bool encounter_recorded;   /* meet: at B's tap; both: at the answer */
 	uint32_t next_write_id;
 	uint32_t pending_write_id; /* 0 when no write is outstanding */
-	bool store_failed;   /* the last write failed: the screen says so */
+	bool store_failed;         /* the last write failed: the screen says so */
 	bool reader_online;
 	struct cv_flow_recent recent[CV_FLOW_RECENT];
 	/* consent: the choice being made for first (UNSET until one is touched) */
@@ -120,7 +120,7 @@ enum cv_flow_effect_kind {
 	CV_FLOW_FX_RECORD_ENCOUNTER, /* write person A met person B (answer may be -1) */
 	CV_FLOW_FX_RECORD_ANSWER,    /* add the answer to the encounter of tap b_tap_seq */
 	CV_FLOW_FX_SOUND,            /* play the confirmation sound */
-	CV_FLOW_FX_RECORD_CONSENT,   /* write person_a's consent and show_name (a_tap_seq: the tap) */
+	CV_FLOW_FX_RECORD_CONSENT, /* write person_a's consent and show_name (a_tap_seq: the tap) */
 };
 
 struct cv_flow_effect {
@@ -130,7 +130,7 @@ struct cv_flow_effect {
 	int64_t person_b;
 	int64_t a_tap_seq;
 	int64_t b_tap_seq;
-	int answer; /* option index, -1 for none */
+	int answer;              /* option index, -1 for none */
 	enum cv_consent consent; /* RECORD_CONSENT */
 	bool show_name;          /* RECORD_CONSENT */
 };
@@ -154,7 +154,7 @@ void cv_flow_init(struct cv_flow_state *state);
  * same for every step of a flow; change them only while the screen is idle.
  * Pure: no I/O, clock, allocation or logging; call from one thread. */
 bool cv_flow_step(struct cv_flow_state *state, const struct cv_flow_params *params,
-		  const struct cv_flow_event *ev, struct cv_flow_effects *out);
+                  const struct cv_flow_event *ev, struct cv_flow_effects *out);
 
 /* Checks the invariants of a state (asserted after every step in debug
  * builds and in the tests). Returns NULL when they hold, else a static text

@@ -12,7 +12,7 @@ void cv_log_set_level(enum cv_log_level level);
 enum cv_log_level cv_log_get_level(void);
 
 void cv_log_write(enum cv_log_level level, const char *tag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Copies untrusted text (badge data, names, network replies) into buf with
  * control characters and non-printable bytes escaped as \xNN, truncated to

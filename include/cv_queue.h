@@ -12,7 +12,7 @@ struct cv_queue;
 
 /* Returns 0 and *out, or CV_ENOMEM. */
 int cv_queue_create(size_t item_size, size_t capacity, void (*wake)(void *ctx), void *wake_ctx,
-		    struct cv_queue **out);
+                    struct cv_queue **out);
 void cv_queue_destroy(struct cv_queue *q);
 
 /* Copies item in, waiting while full. CV_ECLOSED once closed. */

@@ -43,21 +43,21 @@ struct cv_recorder;
 /* Opens its own store connection, starts the writer and reader threads.
  * Takes ownership of reader. inbox belongs to the caller and must outlive
  * the recorder. Returns 0 and *out, or a CV_E* code with err. */
-int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader,
-		      struct cv_queue *inbox, struct cv_recorder **out, char *err, size_t errlen);
+int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader, struct cv_queue *inbox,
+                      struct cv_recorder **out, char *err, size_t errlen);
 
 /* Asks for a write (UI thread; never blocks). answer_id NULL: none yet.
  * Returns CV_EFULL when the queue is full: the caller treats the write as
  * failed. */
 int cv_recorder_submit_encounter(struct cv_recorder *rec, uint32_t write_id, int64_t person_a,
-				 int64_t person_b, int64_t a_tap_seq, int64_t b_tap_seq,
-				 const char *answer_id);
+                                 int64_t person_b, int64_t a_tap_seq, int64_t b_tap_seq,
+                                 const char *answer_id);
 int cv_recorder_submit_answer(struct cv_recorder *rec, uint32_t write_id, int64_t b_tap_seq,
-			      const char *answer_id);
+                              const char *answer_id);
 /* A person's consent as chosen on screen (cv_store_record_consent);
  * answered with CV_INBOX_SAVED like the writes above. */
 int cv_recorder_submit_consent(struct cv_recorder *rec, uint32_t write_id, int64_t person,
-			       enum cv_consent consent, bool show_name, int64_t tap_seq);
+                               enum cv_consent consent, bool show_name, int64_t tap_seq);
 
 /* Organiser enrolment and the zone, carried out on the writer thread in
  * order with the taps (UI thread; never block; CV_EFULL when the queue is
@@ -66,7 +66,7 @@ int cv_recorder_submit_consent(struct cv_recorder *rec, uint32_t write_id, int64
  * failure, e.g. a badge bound to someone else). */
 int cv_recorder_submit_search(struct cv_recorder *rec, uint32_t id, const char *query);
 int cv_recorder_submit_bind(struct cv_recorder *rec, uint32_t id, const char *uid_hex,
-			    int64_t person);
+                            int64_t person);
 int cv_recorder_submit_unbind(struct cv_recorder *rec, uint32_t id, const char *uid_hex);
 int cv_recorder_submit_revoke(struct cv_recorder *rec, uint32_t id, const char *uid_hex);
 /* The zone written with every later tap and encounter (kept while the
@@ -79,7 +79,7 @@ int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zo
  * CV_INBOX_SEARCH) and returns how many, or -1 when a newer search has
  * replaced them. UI thread. */
 int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flow_person *out,
-			     int max);
+                             int max);
 
 /* A tap as if from the reader (the sim keys). Any thread. */
 int cv_recorder_inject_tap(struct cv_recorder *rec, const char *uid_hex);

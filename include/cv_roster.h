@@ -11,15 +11,15 @@
 #include "cv_flow.h"
 
 struct cv_roster_row {
-	char *name;         /* required, never empty */
-	char *organization; /* "" when absent */
-	enum cv_role role;  /* attendee when absent */
-	char *email;        /* NULL when absent or empty */
-	char *external_id;  /* NULL when absent or empty */
+	char *name;                     /* required, never empty */
+	char *organization;             /* "" when absent */
+	enum cv_role role;              /* attendee when absent */
+	char *email;                    /* NULL when absent or empty */
+	char *external_id;              /* NULL when absent or empty */
 	char badge_uid[CV_UID_HEX_MAX]; /* normalised hex, "" when absent */
-	enum cv_consent consent; /* UNSET when the roster does not say */
-	int show_name;           /* may the live screen name them: 1 yes, -1 no, 0 not said */
-	size_t line;        /* where the row starts in the file, from 1 */
+	enum cv_consent consent;        /* UNSET when the roster does not say */
+	int show_name; /* may the live screen name them: 1 yes, -1 no, 0 not said */
+	size_t line;   /* where the row starts in the file, from 1 */
 };
 
 struct cv_roster {
@@ -42,8 +42,7 @@ struct cv_roster {
  * frees with cv_roster_free, and returns 0. On failure returns CV_EINVAL (or
  * CV_ENOMEM) with "line N: why" in err (err may be NULL when errlen is 0)
  * and *out empty. */
-int cv_roster_parse(const char *text, size_t len, struct cv_roster *out, char *err,
-		    size_t errlen);
+int cv_roster_parse(const char *text, size_t len, struct cv_roster *out, char *err, size_t errlen);
 
 void cv_roster_free(struct cv_roster *roster);
 

@@ -30,9 +30,9 @@ struct cv_sim_step {
 };
 
 /* Parses a whole script. On success *steps (owned by the caller, free();
- * NULL when there are no steps) and *count are set and 0 is returned. On a bad line returns CV_EINVAL with
- * "line N: why" in err, and *steps NULL. */
+ * NULL when there are no steps) and *count are set and 0 is returned. On a bad line returns
+ * CV_EINVAL with "line N: why" in err, and *steps NULL. */
 int cv_simscript_parse(const char *text, size_t len, struct cv_sim_step **steps, size_t *count,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 #endif

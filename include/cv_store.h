@@ -22,12 +22,12 @@ struct cv_store;
  * writes. Returns 0 and *out, or CV_ESCHEMA (a newer database), CV_ESTORE,
  * CV_EPERM, CV_ENOMEM; err says why. */
 int cv_store_open(const char *path, const char *kiosk_id, struct cv_store **out, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 /* Like cv_store_open but stops migrating at version target (tests build
  * old databases with it). */
 int cv_store_open_at_version(const char *path, const char *kiosk_id, int target,
-			     struct cv_store **out, char *err, size_t errlen);
+                             struct cv_store **out, char *err, size_t errlen);
 
 void cv_store_close(struct cv_store *store);
 
@@ -52,19 +52,19 @@ struct cv_tap_result {
  * ndef_id is the attendee id read from the badge, or NULL: it binds
  * nobody by itself but finds the person when the UID is unbound. */
 int cv_store_record_tap(struct cv_store *store, const char *uid_hex, const char *ndef_id,
-			const char *zone, const struct cv_stamp *stamp, struct cv_tap_result *out);
+                        const char *zone, const struct cv_stamp *stamp, struct cv_tap_result *out);
 
 /* Records that two people met. answer is the option id, or NULL when it is
  * not known yet. Returns 0 and the encounter's sequence in *seq_out. */
 int cv_store_record_encounter(struct cv_store *store, int64_t person_a, int64_t person_b,
-			      int64_t a_tap_seq, int64_t b_tap_seq, const char *answer,
-			      const char *zone, const struct cv_stamp *stamp, int64_t *seq_out);
+                              int64_t a_tap_seq, int64_t b_tap_seq, const char *answer,
+                              const char *zone, const struct cv_stamp *stamp, int64_t *seq_out);
 
 /* Appends the answer to the encounter recorded with tap b_tap_seq by this
  * kiosk (the latest answer counts). Returns CV_ENOTFOUND when there is
  * none. */
 int cv_store_record_answer(struct cv_store *store, int64_t b_tap_seq, const char *answer,
-			   const struct cv_stamp *stamp);
+                           const struct cv_stamp *stamp);
 
 struct cv_import_stats {
 	int64_t added;
@@ -79,15 +79,15 @@ struct cv_import_stats {
  * bound to someone else fails the whole import with CV_EEXIST and err
  * naming the line. */
 int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roster,
-			   const struct cv_stamp *stamp, struct cv_import_stats *stats, char *err,
-			   size_t errlen);
+                           const struct cv_stamp *stamp, struct cv_import_stats *stats, char *err,
+                           size_t errlen);
 
 struct cv_store_status {
 	char kiosk_id[CV_ID_MAX];
 	int schema_version;
 	int64_t people;
-	int64_t badges;      /* bound and not revoked */
-	int64_t checked_in;  /* distinct people checked in on `today` */
+	int64_t badges;     /* bound and not revoked */
+	int64_t checked_in; /* distinct people checked in on `today` */
 	int64_t checkins;
 	int64_t encounters;
 	int64_t taps;
@@ -105,7 +105,7 @@ struct cv_person_row {
 	const char *name;
 	const char *organization;
 	const char *role;
-	const char *email; /* NULL when none */
+	const char *email;  /* NULL when none */
 	const char *badges; /* space-separated active UIDs, "" when none */
 };
 
@@ -142,11 +142,11 @@ struct cv_encounter_row {
  * all from one snapshot; a non-zero return from cb stops the walk and is
  * returned. cb may read through the store but not write to it. */
 int cv_store_foreach_person(struct cv_store *store,
-			    int (*cb)(const struct cv_person_row *row, void *ctx), void *ctx);
+                            int (*cb)(const struct cv_person_row *row, void *ctx), void *ctx);
 int cv_store_foreach_checkin(struct cv_store *store,
-			     int (*cb)(const struct cv_checkin_row *row, void *ctx), void *ctx);
+                             int (*cb)(const struct cv_checkin_row *row, void *ctx), void *ctx);
 int cv_store_foreach_encounter(struct cv_store *store,
-			       int (*cb)(const struct cv_encounter_row *row, void *ctx), void *ctx);
+                               int (*cb)(const struct cv_encounter_row *row, void *ctx), void *ctx);
 
 /* The UIDs of up to max active badges, in binding order (the sim reader's
  * keys 1..9 in a window). Returns the number written. */

@@ -38,7 +38,7 @@ int cv_store_sync_set_acked_for(struct cv_store *store, const char *kiosk_id, in
  * b->record_count + b->skip_count + b->person_count == 0 means nothing
  * is pending. */
 int cv_store_sync_next_batch(struct cv_store *store, size_t max_records, int64_t now_wall_ms,
-			     struct cv_sync_batch *b);
+                             struct cv_sync_batch *b);
 
 /* Like cv_store_sync_next_batch for another kiosk's records this store
  * holds (a hub forwarding upstream): after the upstream acknowledgement of
@@ -46,29 +46,29 @@ int cv_store_sync_next_batch(struct cv_store *store, size_t max_records, int64_t
  * numbers, with a skip (and a local quarantine entry) for each number the
  * kiosk skipped, and no roster changes. A skipped number whose record
  * arrives later is forwarded as a retry. */
-int cv_store_sync_next_batch_for(struct cv_store *store, const char *kiosk_id,
-				 size_t max_records, int64_t now_wall_ms, struct cv_sync_batch *b);
+int cv_store_sync_next_batch_for(struct cv_store *store, const char *kiosk_id, size_t max_records,
+                                 int64_t now_wall_ms, struct cv_sync_batch *b);
 
 /* Like cv_store_sync_next_batch for the records after `after` instead of
  * the acknowledgement, without retries or roster changes: the second and
  * later batches of a bundle, which nobody acknowledges in between. */
 int cv_store_sync_batch_after(struct cv_store *store, int64_t after, size_t max_records,
-			      int64_t now_wall_ms, struct cv_sync_batch *b);
+                              int64_t now_wall_ms, struct cv_sync_batch *b);
 
 /* After the server accepted b (reply->ok): the acknowledgement of
  * b->kiosk_id moves to reply->acked_seq, retried records that b carried
  * leave the quarantine, and (for this kiosk's own batches) the roster mark
  * moves past the people b carried. */
 int cv_store_sync_batch_done(struct cv_store *store, const struct cv_sync_batch *b,
-			     const struct cv_sync_reply *reply);
+                             const struct cv_sync_reply *reply);
 
 /* Puts a record in quarantine with the server's reason (or takes a retried
  * one back there). The record stays in its table. */
 int cv_store_sync_quarantine(struct cv_store *store, int64_t seq, const char *reason,
-			     int64_t now_wall_ms);
+                             int64_t now_wall_ms);
 /* The same for a forwarded kiosk's record on a hub. */
 int cv_store_sync_quarantine_for(struct cv_store *store, const char *kiosk_id, int64_t seq,
-				 const char *reason, int64_t now_wall_ms);
+                                 const char *reason, int64_t now_wall_ms);
 
 /* Marks every quarantined record of this kiosk for retry; *count says how
  * many. They travel with the next batch. */
@@ -92,9 +92,9 @@ int cv_store_sync_set_result(struct cv_store *store, const char *result, int64_t
 /* Calls cb for each quarantined record of this kiosk in sequence order;
  * reason is valid during the call. */
 int cv_store_sync_foreach_quarantined(struct cv_store *store,
-				      int (*cb)(int64_t seq, const char *reason, bool retry,
-						void *ctx),
-				      void *ctx);
+                                      int (*cb)(int64_t seq, const char *reason, bool retry,
+                                                void *ctx),
+                                      void *ctx);
 
 /* A trusted wall time is known at the instant `now` (a stamp read in this
  * boot): records this kiosk wrote in now->boot_id with an untrusted wall
@@ -103,12 +103,12 @@ int cv_store_sync_foreach_quarantined(struct cv_store *store,
  * fix). Does nothing when this boot already has a fix or has no untrusted
  * record. *recorded says whether a fix was written. */
 int cv_store_sync_fix_clock(struct cv_store *store, const struct cv_stamp *now,
-			    int64_t trusted_wall_ms, const char *source, bool *recorded);
+                            int64_t trusted_wall_ms, const char *source, bool *recorded);
 
 /* The corrected wall time of one record of this store (any kiosk):
  * *wall_ms the corrected value, *corrected whether a fix applied. */
 int cv_store_sync_record_time(struct cv_store *store, const char *kiosk_id, int64_t seq,
-			      int64_t *wall_ms, bool *corrected);
+                              int64_t *wall_ms, bool *corrected);
 
 /* ---- the receiving side ---- */
 
@@ -118,14 +118,14 @@ int cv_store_sync_record_time(struct cv_store *store, const char *kiosk_id, int6
  * "replayed", "bad_batch", "rejected" with the records refused).
  * wire_bytes is logged with the batch. Returns 0 when reply is filled,
  * or a CV_E* code when the store failed (nothing stored). */
-int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
-			 int64_t now_wall_ms, size_t wire_bytes, struct cv_sync_reply *reply);
+int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b, int64_t now_wall_ms,
+                         size_t wire_bytes, struct cv_sync_reply *reply);
 
 /* What the server accounts for of kiosk_id (0: nothing). */
 int cv_store_sync_held(struct cv_store *store, const char *kiosk_id, int64_t *held);
 
 /* Calls cb for each kiosk the server holds records of, by kiosk id. */
 int cv_store_sync_foreach_held(struct cv_store *store,
-			       int (*cb)(const char *kiosk_id, int64_t held, void *ctx), void *ctx);
+                               int (*cb)(const char *kiosk_id, int64_t held, void *ctx), void *ctx);
 
 #endif

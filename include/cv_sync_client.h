@@ -74,7 +74,7 @@ int cv_sync_read_token(const char *path, char *token, size_t size, char *err, si
  * to the calling thread. The result is also remembered in the store for
  * `convene status`. */
 int cv_sync_run(struct cv_store *store, const struct cv_sync_options *opt,
-		struct cv_sync_result *out);
+                struct cv_sync_result *out);
 
 const char *cv_sync_outcome_name(enum cv_sync_outcome outcome);
 

@@ -20,12 +20,12 @@
 #define CV_SYNC_PEOPLE_MAX 2500  /* people in one batch */
 #define CV_SYNC_SKIPPED_MAX 1000 /* quarantined sequence numbers in one batch */
 #define CV_SYNC_REJECTED_MAX 1000
-#define CV_SYNC_BADGES_MAX 8 /* active badges of one person carried */
-#define CV_SYNC_BODY_MAX (8u << 20)  /* a decoded (uncompressed) JSON body */
-#define CV_SYNC_WIRE_MAX (4u << 20)  /* a request body as sent (compressed) */
-#define CV_SYNC_TEXT_MAX 128         /* ndef ids, external ids, reasons' codes */
-#define CV_SYNC_NAME_MAX 512         /* names, organizations, emails */
-#define CV_SYNC_REASON_MAX 256       /* a refusal's reason */
+#define CV_SYNC_BADGES_MAX 8        /* active badges of one person carried */
+#define CV_SYNC_BODY_MAX (8u << 20) /* a decoded (uncompressed) JSON body */
+#define CV_SYNC_WIRE_MAX (4u << 20) /* a request body as sent (compressed) */
+#define CV_SYNC_TEXT_MAX 128        /* ndef ids, external ids, reasons' codes */
+#define CV_SYNC_NAME_MAX 512        /* names, organizations, emails */
+#define CV_SYNC_REASON_MAX 256      /* a refusal's reason */
 #define CV_SYNC_BUNDLE_BATCHES_MAX 100000
 
 enum cv_sync_kind {
@@ -124,12 +124,12 @@ struct cv_sync_rejection {
 /* The server's answer to a batch, for success and refusal alike. */
 struct cv_sync_reply {
 	bool ok;
-	char error[32];                  /* when !ok: a code, see docs/sync-protocol.md */
+	char error[32];                   /* when !ok: a code, see docs/sync-protocol.md */
 	char message[CV_SYNC_REASON_MAX]; /* when !ok: one line for people */
 	bool has_acked_seq;
-	int64_t acked_seq; /* the highest contiguous sequence the server accounts for */
-	int64_t stored;    /* records newly stored by this batch */
-	int64_t duplicates; /* records it already held */
+	int64_t acked_seq;      /* the highest contiguous sequence the server accounts for */
+	int64_t stored;         /* records newly stored by this batch */
+	int64_t duplicates;     /* records it already held */
 	int64_t server_time_ms; /* 0 when not given */
 	struct cv_sync_rejection *rejected; /* owned; records refused for good */
 	size_t rejected_count;
@@ -138,7 +138,7 @@ struct cv_sync_reply {
 /* Allocates room for up to max_records records, max_people people and
  * max_skipped skips (counts start at 0). Returns 0 or CV_ENOMEM. */
 int cv_sync_batch_init(struct cv_sync_batch *b, size_t max_records, size_t max_people,
-		       size_t max_skipped);
+                       size_t max_skipped);
 /* Frees the arrays and zeroes b; safe on a zeroed or freed batch. */
 void cv_sync_batch_free(struct cv_sync_batch *b);
 
@@ -150,7 +150,7 @@ int cv_sync_batch_validate(const struct cv_sync_batch *b, char *err, size_t errl
 /* Checks one record of b as cv_sync_batch_validate does (its people must
  * be in b). Returns 0 or CV_EINVAL with err. */
 int cv_sync_record_validate(const struct cv_sync_batch *b, const struct cv_sync_record *r,
-			    char *err, size_t errlen);
+                            char *err, size_t errlen);
 
 /* Encodes a valid batch as compact JSON. *out is malloc'd, NUL-terminated,
  * owned by the caller. Returns 0, CV_EINVAL (invalid batch), CV_ETOOBIG
@@ -162,23 +162,22 @@ int cv_sync_batch_encode(const struct cv_sync_batch *b, char **out, size_t *len)
  * zeroed and err says what is wrong, naming the field. Returns 0,
  * CV_EINVAL, CV_ETOOBIG or CV_ENOMEM. */
 int cv_sync_batch_decode(const char *json, size_t len, struct cv_sync_batch *out, char *err,
-			 size_t errlen);
+                         size_t errlen);
 
 int cv_sync_reply_encode(const struct cv_sync_reply *r, char **out, size_t *len);
 /* Decodes a reply; tolerant of unknown fields. Returns 0 or CV_EINVAL. */
 int cv_sync_reply_decode(const char *json, size_t len, struct cv_sync_reply *out, char *err,
-			 size_t errlen);
+                         size_t errlen);
 void cv_sync_reply_free(struct cv_sync_reply *r);
 
 /* gzip (RFC 1952) of in; *out malloc'd. CV_ETOOBIG when the result would
  * exceed max_out. */
-int cv_sync_gzip(const void *in, size_t len, size_t max_out, unsigned char **out,
-		 size_t *out_len);
+int cv_sync_gzip(const void *in, size_t len, size_t max_out, unsigned char **out, size_t *out_len);
 /* Inflates gzip data; CV_ETOOBIG once the output would exceed max_out (a
  * "zip bomb" stops there), CV_EINVAL for corrupt or truncated data. *out
  * is malloc'd and NUL-terminated (not counted in *out_len). */
 int cv_sync_gunzip(const void *in, size_t len, size_t max_out, unsigned char **out,
-		   size_t *out_len);
+                   size_t *out_len);
 
 const char *cv_sync_kind_name(enum cv_sync_kind kind);
 

@@ -31,7 +31,7 @@ static int hex_value(char c)
 }
 
 int cv_badge_uid_parse(const char *text, bool allow_any_length, uint8_t out[CV_UID_MAX],
-		       size_t *len)
+                       size_t *len)
 {
 	size_t n = 0;
 	const char *p = text;

@@ -69,8 +69,8 @@ static int read_file(const char *path, size_t max, unsigned char **out, size_t *
 	return 0;
 }
 
-static int write_file_atomic(const char *path, const void *head, size_t head_len,
-			     const void *data, size_t len, mode_t mode)
+static int write_file_atomic(const char *path, const void *head, size_t head_len, const void *data,
+                             size_t len, mode_t mode)
 {
 	char tmp[CV_PATH_MAX + 16];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -129,7 +129,8 @@ int cv_bundle_ensure_keys(const struct cv_config *cfg, bool *created, char *err,
 	*created = false;
 	const char *pub = cfg->serve_public_key_file, *sec = cfg->serve_secret_key_file;
 	if (!pub[0] || !sec[0]) {
-		snprintf(err, errlen, "[serve] public_key_file and secret_key_file must both be set");
+		snprintf(err, errlen,
+		         "[serve] public_key_file and secret_key_file must both be set");
 		return CV_EINVAL;
 	}
 	if (sodium_init() < 0)
@@ -182,7 +183,7 @@ static int64_t batch_end(const struct cv_sync_batch *b)
 }
 
 int cv_bundle_export(struct cv_store *store, const struct cv_config *cfg, const char *path,
-		     struct cv_bundle_stats *stats, char *err, size_t errlen)
+                     struct cv_bundle_stats *stats, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0, cap = 0;
@@ -199,7 +200,7 @@ int cv_bundle_export(struct cv_store *store, const struct cv_config *cfg, const 
 		struct cv_sync_batch b;
 		int64_t now = cv_clock_stamp().wall_ms;
 		rc = first ? cv_store_sync_next_batch(store, BUNDLE_BATCH, now, &b)
-			   : cv_store_sync_batch_after(store, after, BUNDLE_BATCH, now, &b);
+		           : cv_store_sync_batch_after(store, after, BUNDLE_BATCH, now, &b);
 		if (rc != 0)
 			break;
 		if (b.record_count + b.skip_count + b.person_count == 0) {
@@ -239,7 +240,7 @@ int cv_bundle_export(struct cv_store *store, const struct cv_config *cfg, const 
 		rc = read_key(cfg->sync_server_public_key_file, pk, sizeof pk);
 		if (rc != 0) {
 			snprintf(err, errlen, "cannot read the server's public key %s: %s",
-				 cfg->sync_server_public_key_file, cv_strerror(rc));
+			         cfg->sync_server_public_key_file, cv_strerror(rc));
 			goto out;
 		}
 		sealed = malloc(gz_len + crypto_box_SEALBYTES);
@@ -267,7 +268,7 @@ out:
 }
 
 int cv_bundle_import(struct cv_store *store, const struct cv_config *cfg, const char *path,
-		     struct cv_bundle_stats *stats, char *err, size_t errlen)
+                     struct cv_bundle_stats *stats, char *err, size_t errlen)
 {
 	unsigned char *file = NULL, *opened = NULL, *text = NULL;
 	size_t file_len = 0, text_len = 0;
@@ -288,25 +289,27 @@ int cv_bundle_import(struct cv_store *store, const struct cv_config *cfg, const 
 		gz = file + plain_magic;
 		gz_len = file_len - plain_magic;
 	} else if (file_len >= sealed_magic + crypto_box_SEALBYTES &&
-		   memcmp(file, MAGIC_SEALED, sealed_magic) == 0) {
+	           memcmp(file, MAGIC_SEALED, sealed_magic) == 0) {
 		unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
 		if (!cfg->serve_public_key_file[0] || !cfg->serve_secret_key_file[0] ||
 		    read_key(cfg->serve_public_key_file, pk, sizeof pk) != 0 ||
 		    read_key(cfg->serve_secret_key_file, sk, sizeof sk) != 0) {
-			snprintf(err, errlen, "the bundle is sealed: set [serve] public_key_file and "
-					      "secret_key_file to the server's key pair");
+			snprintf(err, errlen,
+			         "the bundle is sealed: set [serve] public_key_file and "
+			         "secret_key_file to the server's key pair");
 			rc = CV_EINVAL;
 			goto out;
 		}
 		size_t n = file_len - sealed_magic - crypto_box_SEALBYTES;
 		opened = malloc(n ? n : 1);
 		rc = opened ? crypto_box_seal_open(opened, file + sealed_magic,
-						   file_len - sealed_magic, pk, sk)
-			    : -1;
+		                                   file_len - sealed_magic, pk, sk)
+		            : -1;
 		sodium_memzero(sk, sizeof sk);
 		if (rc != 0) {
-			snprintf(err, errlen, "the bundle was not sealed to this server's key, or "
-					      "it is damaged");
+			snprintf(err, errlen,
+			         "the bundle was not sealed to this server's key, or "
+			         "it is damaged");
 			rc = CV_EINVAL;
 			goto out;
 		}
@@ -338,7 +341,8 @@ int cv_bundle_import(struct cv_store *store, const struct cv_config *cfg, const 
 		p += n + 1;
 		stats->batches++;
 		if (rc != 0) {
-			cv_log_warn("bundle batch %lld refused: %s", (long long)stats->batches, why);
+			cv_log_warn("bundle batch %lld refused: %s", (long long)stats->batches,
+			            why);
 			stats->refused++;
 			rc = 0;
 			continue;
@@ -353,8 +357,8 @@ int cv_bundle_import(struct cv_store *store, const struct cv_config *cfg, const 
 		} else if (rc == 0) {
 			char shown[CV_SYNC_REASON_MAX];
 			cv_log_warn("bundle batch %lld of kiosk %s refused: %s: %s",
-				    (long long)stats->batches, b.kiosk_id, reply.error,
-				    cv_log_escape(reply.message, shown, sizeof shown));
+			            (long long)stats->batches, b.kiosk_id, reply.error,
+			            cv_log_escape(reply.message, shown, sizeof shown));
 			stats->refused++;
 		}
 		cv_sync_reply_free(&reply);

@@ -50,9 +50,8 @@ struct key_spec {
 	key_setter set;               /* KEY_SPECIAL */
 };
 
-static const char *const sections[] = {"kiosk",  "store", "reader", "display", "audio",
-                                       "assets", "flow",  "clock",  "sync",
-                                       "organizer", "consent", "serve"};
+static const char *const sections[] = {"kiosk", "store", "reader", "display",   "audio",   "assets",
+                                       "flow",  "clock", "sync",   "organizer", "consent", "serve"};
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 
 /* ---- value rules ---- */

@@ -24,18 +24,18 @@ struct demo_person {
 
 /* Names from several languages on purpose: the screens must draw them. */
 static const struct demo_person demo_people[] = {
-	{"Amara Okafor", "Riverside Health Clinic", "organizer"},
-	{"Zoë Ångström", "Climate Commons", "attendee"},
-	{"Łukasz Nowak", "Northside School Reform", "attendee"},
-	{"Mateo García", "Riverside Health Clinic", "attendee"},
-	{"Aiko Tanaka", "Open Futures Network", "attendee"},
-	{"Lars Ørsted", "Climate Commons", "attendee"},
-	{"Fatima Haddad", "Northside School Reform", "attendee"},
-	{"Grace O'Brien", "Open Futures Network", "staff"},
-	{"Nguyễn Thu Hà", "Riverside Health Clinic", "attendee"},
-	{"Sipho Dlamini", "Climate Commons", "attendee"},
-	{"Inés Moreau", "Northside School Reform", "attendee"},
-	{"Ravi Iyer", "Open Futures Network", "attendee"},
+    {"Amara Okafor", "Riverside Health Clinic", "organizer"},
+    {"Zoë Ångström", "Climate Commons", "attendee"},
+    {"Łukasz Nowak", "Northside School Reform", "attendee"},
+    {"Mateo García", "Riverside Health Clinic", "attendee"},
+    {"Aiko Tanaka", "Open Futures Network", "attendee"},
+    {"Lars Ørsted", "Climate Commons", "attendee"},
+    {"Fatima Haddad", "Northside School Reform", "attendee"},
+    {"Grace O'Brien", "Open Futures Network", "staff"},
+    {"Nguyễn Thu Hà", "Riverside Health Clinic", "attendee"},
+    {"Sipho Dlamini", "Climate Commons", "attendee"},
+    {"Inés Moreau", "Northside School Reform", "attendee"},
+    {"Ravi Iyer", "Open Futures Network", "attendee"},
 };
 #define DEMO_COUNT (sizeof demo_people / sizeof demo_people[0])
 
@@ -43,7 +43,7 @@ static void demo_uid(size_t i, char out[CV_UID_HEX_MAX])
 {
 	/* 7-byte UIDs as on NTAG badges, NXP's manufacturer byte first. */
 	snprintf(out, CV_UID_HEX_MAX, "04D3%02X%02X7A5C80", (unsigned)(0x10 + i),
-		 (unsigned)(0xA0 + i * 3));
+	         (unsigned)(0xA0 + i * 3));
 }
 
 static int demo_write_roster(const char *path)
@@ -56,8 +56,8 @@ static int demo_write_roster(const char *path)
 		char uid[CV_UID_HEX_MAX];
 		demo_uid(i, uid);
 		fprintf(f, "\"%s\",\"%s\",%s,person%zu@example.org,demo-%03zu,%s\n",
-			demo_people[i].name, demo_people[i].organization, demo_people[i].role,
-			i + 1, i + 1, uid);
+		        demo_people[i].name, demo_people[i].organization, demo_people[i].role,
+		        i + 1, i + 1, uid);
 	}
 	return fclose(f) == 0 ? 0 : CV_EIO;
 }
@@ -71,29 +71,29 @@ static int demo_write_script(const char *path)
 	if (!f)
 		return CV_EIO;
 	fprintf(f, "# convene demo tour: arrivals, pairs with answers, an unknown badge\n"
-		   "# <delay_ms> tap|present|remove|press|touch ...\n");
-	fprintf(f, "800 tap %s\n", u[1]);           /* Zoë arrives */
-	fprintf(f, "5500 tap %s\n", u[2]);          /* Łukasz arrives alone */
-	fprintf(f, "5500 tap %s\n", u[3]);          /* Mateo ... */
-	fprintf(f, "1500 tap %s\n", u[4]);          /* ... and Aiko tap together */
+	           "# <delay_ms> tap|present|remove|press|touch ...\n");
+	fprintf(f, "800 tap %s\n", u[1]);  /* Zoë arrives */
+	fprintf(f, "5500 tap %s\n", u[2]); /* Łukasz arrives alone */
+	fprintf(f, "5500 tap %s\n", u[3]); /* Mateo ... */
+	fprintf(f, "1500 tap %s\n", u[4]); /* ... and Aiko tap together */
 	fprintf(f, "1500 press shared_challenge\n");
-	fprintf(f, "3000 tap 04AABBCCDDEE01\n");     /* a badge nobody bound */
-	fprintf(f, "3000 tap %s\n", u[5]);          /* Lars ... */
-	fprintf(f, "1200 tap %s\n", u[1]);          /* ... and Zoë again */
+	fprintf(f, "3000 tap 04AABBCCDDEE01\n"); /* a badge nobody bound */
+	fprintf(f, "3000 tap %s\n", u[5]);       /* Lars ... */
+	fprintf(f, "1200 tap %s\n", u[1]);       /* ... and Zoë again */
 	fprintf(f, "1500 press work_together\n");
-	fprintf(f, "3000 tap 08A1B2C3\n");           /* a phone's random UID */
-	fprintf(f, "3000 tap %s\n", u[6]);          /* Fatima and Ravi tapped */
-	fprintf(f, "1000 tap %s\n", u[11]);         /* one after the other */
-	fprintf(f, "1500 press not_together\n");    /* but they had not met */
+	fprintf(f, "3000 tap 08A1B2C3\n");       /* a phone's random UID */
+	fprintf(f, "3000 tap %s\n", u[6]);       /* Fatima and Ravi tapped */
+	fprintf(f, "1000 tap %s\n", u[11]);      /* one after the other */
+	fprintf(f, "1500 press not_together\n"); /* but they had not met */
 	return fclose(f) == 0 ? 0 : CV_EIO;
 }
 
 int cv_demo_main(const struct cv_config *base, int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"headless", no_argument, NULL, 'H'},
-		{NULL, 0, NULL, 0},
+	    {"out", required_argument, NULL, 'o'},
+	    {"headless", no_argument, NULL, 'H'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = "convene-demo";
 	bool headless = false;
@@ -107,9 +107,10 @@ int cv_demo_main(const struct cv_config *base, int argc, char **argv)
 		} else if (c == 'H') {
 			headless = true;
 		} else {
-			fprintf(stderr, "convene: demo: unknown option '%s'\n"
-					"usage: convene demo [--out DIR] [--headless]\n",
-				argv[optind - 1]);
+			fprintf(stderr,
+			        "convene: demo: unknown option '%s'\n"
+			        "usage: convene demo [--out DIR] [--headless]\n",
+			        argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -181,9 +182,9 @@ int cv_demo_main(const struct cv_config *base, int argc, char **argv)
 	       headless ? " (headless)" : "");
 	fflush(stdout);
 	struct cv_run_options run = {
-		.headless = headless,
-		.screenshot_dir = headless ? shots : NULL,
-		.exit_when_done = true,
+	    .headless = headless,
+	    .screenshot_dir = headless ? shots : NULL,
+	    .exit_when_done = true,
 	};
 	rc = cv_app_run(&cfg, &run);
 	if (rc != 0)

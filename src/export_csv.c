@@ -316,7 +316,7 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		cv = cv_store_pseudonym_key(store, key);
 		if (cv < 0) {
 			cv_error_format(err, errlen, "cannot read the pseudonym secret: %s",
-			           cv_strerror(cv));
+			                cv_strerror(cv));
 			return cv;
 		}
 	}
@@ -339,7 +339,7 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		int r = export_open(ef, dir, export_names[which]);
 		if (r < 0) {
 			cv_error_format(err, errlen, "cannot create a file in %s: %s", dir,
-			           strerror(-r));
+			                strerror(-r));
 			cv = errno_to_cv(-r);
 			goto fail;
 		}
@@ -347,19 +347,20 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 		r = export_rows(store, which, ef);
 		if (r < 0 && ef->error) {
 			cv_error_format(err, errlen, "cannot write %s: %s", ef->final,
-			           strerror(ef->error));
+			                strerror(ef->error));
 			cv = errno_to_cv(ef->error);
 			goto fail;
 		}
 		if (r != 0) {
 			cv = r < 0 ? r : CV_EIO;
 			cv_error_format(err, errlen, "cannot read the store for %s: %s",
-			           export_names[which], cv_strerror(cv));
+			                export_names[which], cv_strerror(cv));
 			goto fail;
 		}
 		r = export_close(ef);
 		if (r < 0) {
-			cv_error_format(err, errlen, "cannot write %s: %s", ef->final, strerror(-r));
+			cv_error_format(err, errlen, "cannot write %s: %s", ef->final,
+			                strerror(-r));
 			cv = errno_to_cv(-r);
 			goto fail;
 		}
@@ -371,8 +372,8 @@ int cv_export_csv_with(struct cv_store *store, const char *dir,
 	for (which = 0; which < EXPORT_COUNT; which++) {
 		if (rename(files[which].tmp, files[which].final) != 0) {
 			int e = errno;
-			cv_error_format(err, errlen, "cannot rename into %s: %s", files[which].final,
-			           strerror(e));
+			cv_error_format(err, errlen, "cannot rename into %s: %s",
+			                files[which].final, strerror(e));
 			cv = errno_to_cv(e);
 			goto fail;
 		}

@@ -697,7 +697,8 @@ static int write_file(const struct graph *g, enum cv_export_format format, const
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		cv_error_format(err, errlen, "cannot create a file next to %s: %s", path, strerror(e));
+		cv_error_format(err, errlen, "cannot create a file next to %s: %s", path,
+		                strerror(e));
 		free(tmp);
 		return errno_to_cv(e);
 	}
@@ -730,7 +731,8 @@ static int write_file(const struct graph *g, enum cv_export_format format, const
 		cv = errno_to_cv(e);
 	}
 	if (cv) {
-		cv_error_format(err, errlen, "cannot write %s: %s", path, e ? strerror(e) : cv_strerror(cv));
+		cv_error_format(err, errlen, "cannot write %s: %s", path,
+		                e ? strerror(e) : cv_strerror(cv));
 		unlink(tmp);
 	}
 	free(tmp);
@@ -753,7 +755,7 @@ int cv_export_graph(struct cv_store *store, enum cv_export_format format, const 
 		cv = cv_store_pseudonym_key(store, g.key);
 		if (cv < 0) {
 			cv_error_format(err, errlen, "cannot read the pseudonym secret: %s",
-			       cv_strerror(cv));
+			                cv_strerror(cv));
 			return cv;
 		}
 	}

@@ -169,8 +169,8 @@ static void flow_enter_consent(struct cv_flow_state *state, const struct cv_flow
 	state->answer = -1;
 	state->encounter_recorded = false;
 	state->consent_choice = state->first.person.consent;
-	state->consent_show_name = state->first.person.consent != CV_CONSENT_UNSET &&
-	                           state->first.person.show_name;
+	state->consent_show_name =
+	    state->first.person.consent != CV_CONSENT_UNSET && state->first.person.show_name;
 }
 
 static bool flow_private(const struct cv_flow_person *a, const struct cv_flow_person *b)
@@ -268,8 +268,7 @@ static bool flow_press(struct cv_flow_state *state, const struct cv_flow_params 
 }
 
 static bool flow_consent(struct cv_flow_state *state, const struct cv_flow_params *params,
-                         enum cv_flow_consent_input input, int64_t now,
-                         struct cv_flow_effects *out)
+                         enum cv_flow_consent_input input, int64_t now, struct cv_flow_effects *out)
 {
 	struct cv_flow_effect *fx;
 
@@ -286,7 +285,7 @@ static bool flow_consent(struct cv_flow_state *state, const struct cv_flow_param
 	case CV_FLOW_CONSENT_ATTENDANCE:
 	case CV_FLOW_CONSENT_ENCOUNTERS: {
 		enum cv_consent c = input == CV_FLOW_CONSENT_ATTENDANCE ? CV_CONSENT_ATTENDANCE
-		                                                         : CV_CONSENT_ENCOUNTERS;
+		                                                        : CV_CONSENT_ENCOUNTERS;
 		if (state->consent_choice == c)
 			return false;
 		state->consent_choice = c;
@@ -571,12 +570,12 @@ const char *cv_flow_screen_name(enum cv_screen screen)
 }
 
 static const char *const consent_ids[CV_FLOW_CONSENT_INPUT_COUNT] = {
-	[CV_FLOW_CONSENT_OPEN] = "consent-open",
-	[CV_FLOW_CONSENT_ATTENDANCE] = "consent-attendance",
-	[CV_FLOW_CONSENT_ENCOUNTERS] = "consent-encounters",
-	[CV_FLOW_CONSENT_SHOW_NAME] = "consent-show-name",
-	[CV_FLOW_CONSENT_HIDE_NAME] = "consent-hide-name",
-	[CV_FLOW_CONSENT_DONE] = "consent-done",
+    [CV_FLOW_CONSENT_OPEN] = "consent-open",
+    [CV_FLOW_CONSENT_ATTENDANCE] = "consent-attendance",
+    [CV_FLOW_CONSENT_ENCOUNTERS] = "consent-encounters",
+    [CV_FLOW_CONSENT_SHOW_NAME] = "consent-show-name",
+    [CV_FLOW_CONSENT_HIDE_NAME] = "consent-hide-name",
+    [CV_FLOW_CONSENT_DONE] = "consent-done",
 };
 
 const char *cv_flow_consent_input_id(enum cv_flow_consent_input input)

@@ -33,39 +33,39 @@
 #define ROSTER_MAX_BYTES (64u << 20)
 
 static const char usage_text[] =
-	"usage: convene [--config FILE] [--board NAME] [--verbose] COMMAND [ARGS]\n"
-	"\n"
-	"commands:\n"
-	"  run [--headless] [--screenshots DIR] [--exit-when-done]\n"
-	"                           run the kiosk\n"
-	"  demo [--out DIR] [--headless]\n"
-	"                           make a demo roster and play a scripted tour\n"
-	"  import-roster [--map COLUMN=FIELD]... FILE.csv\n"
-	"                           add or update people and badges from a roster\n"
-	"                           (ours, pretix's or Eventbrite's export)\n"
-	"  import-network FILE.csv  add the ties of an earlier convening\n"
-	"  export --format csv|gexf|graphml|kumu|contacts --out PATH [--pseudonymize]\n"
-	"                           write people, check-ins and encounters (csv: a folder)\n"
-	"                           or the network (one file)\n"
-	"  status [--json]          counts of what the store holds\n"
-	"  sync [--retry-quarantined]\n"
-	"                           upload what the server does not hold yet\n"
-	"  serve [--listen HOST:PORT] [--import BUNDLE]\n"
-	"                           receive uploads from kiosks, or import a bundle\n"
-	"  add-kiosk [--hub] KIOSK_ID\n"
-	"                           (server) print a new upload token for a kiosk (or a hub)\n"
-	"  export --format bundle --out FILE\n"
-	"                           everything not yet uploaded, to carry by hand\n"
-	"  hash-pin                 read an organiser PIN from stdin, print its config line\n"
-	"  reader-check [--wait SECONDS]\n"
-	"                           test the NFC reader: devices, firmware, one badge\n"
-	"\n"
-	"options:\n"
-	"  --config FILE   the INI config (default: $CONVENE_CONFIG, else built-in defaults)\n"
-	"  --board NAME    a board profile under the config (board/NAME.ini)\n"
-	"  --verbose       log debug messages\n"
-	"  --help          this text\n"
-	"  --version       the program's version\n";
+    "usage: convene [--config FILE] [--board NAME] [--verbose] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run [--headless] [--screenshots DIR] [--exit-when-done]\n"
+    "                           run the kiosk\n"
+    "  demo [--out DIR] [--headless]\n"
+    "                           make a demo roster and play a scripted tour\n"
+    "  import-roster [--map COLUMN=FIELD]... FILE.csv\n"
+    "                           add or update people and badges from a roster\n"
+    "                           (ours, pretix's or Eventbrite's export)\n"
+    "  import-network FILE.csv  add the ties of an earlier convening\n"
+    "  export --format csv|gexf|graphml|kumu|contacts --out PATH [--pseudonymize]\n"
+    "                           write people, check-ins and encounters (csv: a folder)\n"
+    "                           or the network (one file)\n"
+    "  status [--json]          counts of what the store holds\n"
+    "  sync [--retry-quarantined]\n"
+    "                           upload what the server does not hold yet\n"
+    "  serve [--listen HOST:PORT] [--import BUNDLE]\n"
+    "                           receive uploads from kiosks, or import a bundle\n"
+    "  add-kiosk [--hub] KIOSK_ID\n"
+    "                           (server) print a new upload token for a kiosk (or a hub)\n"
+    "  export --format bundle --out FILE\n"
+    "                           everything not yet uploaded, to carry by hand\n"
+    "  hash-pin                 read an organiser PIN from stdin, print its config line\n"
+    "  reader-check [--wait SECONDS]\n"
+    "                           test the NFC reader: devices, firmware, one badge\n"
+    "\n"
+    "options:\n"
+    "  --config FILE   the INI config (default: $CONVENE_CONFIG, else built-in defaults)\n"
+    "  --board NAME    a board profile under the config (board/NAME.ini)\n"
+    "  --verbose       log debug messages\n"
+    "  --help          this text\n"
+    "  --version       the program's version\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -88,7 +88,7 @@ static int load_config(const char *path, const char *board, struct cv_config *cf
 		int rc = cv_file_read_all(path, CONFIG_MAX_BYTES, &text, &len);
 		if (rc != 0) {
 			fprintf(stderr, "convene: cannot read config %s: %s\n", path,
-				cv_strerror(rc));
+			        cv_strerror(rc));
 			return 2;
 		}
 	}
@@ -116,17 +116,17 @@ struct cmd_opts {
 static int parse_cmd_opts(int argc, char **argv, const char *allowed, struct cmd_opts *o)
 {
 	static const struct option longs[] = {
-		{"headless", no_argument, NULL, 'H'},
-		{"exit-when-done", no_argument, NULL, 'E'},
-		{"json", no_argument, NULL, 'J'},
-		{"screenshots", required_argument, NULL, 'S'},
-		{"format", required_argument, NULL, 'F'},
-		{"out", required_argument, NULL, 'O'},
-		{"wait", required_argument, NULL, 'W'},
-		{"pseudonymize", no_argument, NULL, 'P'},
-		{"pseudonymise", no_argument, NULL, 'P'},
-		{"map", required_argument, NULL, 'M'},
-		{NULL, 0, NULL, 0},
+	    {"headless", no_argument, NULL, 'H'},
+	    {"exit-when-done", no_argument, NULL, 'E'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"screenshots", required_argument, NULL, 'S'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"out", required_argument, NULL, 'O'},
+	    {"wait", required_argument, NULL, 'W'},
+	    {"pseudonymize", no_argument, NULL, 'P'},
+	    {"pseudonymise", no_argument, NULL, 'P'},
+	    {"map", required_argument, NULL, 'M'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
 	optind = 1;
@@ -179,9 +179,9 @@ static int cmd_run(const struct cv_config *cfg, int argc, char **argv)
 	if (o.positional < argc)
 		return usage_error("run takes no argument '%s'", argv[o.positional]);
 	struct cv_run_options run = {
-		.headless = o.headless,
-		.screenshot_dir = o.screenshots,
-		.exit_when_done = o.exit_when_done,
+	    .headless = o.headless,
+	    .screenshot_dir = o.screenshots,
+	    .exit_when_done = o.exit_when_done,
 	};
 	return cv_app_run(cfg, &run);
 }
@@ -236,8 +236,8 @@ static int cmd_import_roster(const struct cv_config *cfg, int argc, char **argv)
 		fprintf(stderr, "convene: %s: %s; nothing was imported\n", path, err);
 		return 1;
 	}
-	printf("%s: %zu people: %lld added, %lld updated, %lld unchanged; %lld badges bound\n", path,
-	       count, (long long)stats.added, (long long)stats.updated,
+	printf("%s: %zu people: %lld added, %lld updated, %lld unchanged; %lld badges bound\n",
+	       path, count, (long long)stats.added, (long long)stats.updated,
 	       (long long)stats.unchanged, (long long)stats.badges_bound);
 	return 0;
 }
@@ -277,14 +277,13 @@ static int cmd_status(const struct cv_config *cfg, int argc, char **argv)
 		}
 		return 0;
 	}
-	json_t *obj = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
-				"kiosk_id", st.kiosk_id, "schema_version", st.schema_version,
-				"people", (json_int_t)st.people, "badges", (json_int_t)st.badges,
-				"checked_in", (json_int_t)st.checked_in, "checkins",
-				(json_int_t)st.checkins, "encounters", (json_int_t)st.encounters,
-				"taps", (json_int_t)st.taps, "pending_upload",
-				(json_int_t)st.pending_upload, "today", today, "store",
-				cfg->store_path);
+	json_t *obj =
+	    json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "kiosk_id",
+	              st.kiosk_id, "schema_version", st.schema_version, "people",
+	              (json_int_t)st.people, "badges", (json_int_t)st.badges, "checked_in",
+	              (json_int_t)st.checked_in, "checkins", (json_int_t)st.checkins, "encounters",
+	              (json_int_t)st.encounters, "taps", (json_int_t)st.taps, "pending_upload",
+	              (json_int_t)st.pending_upload, "today", today, "store", cfg->store_path);
 	if (!obj) {
 		fprintf(stderr, "convene: cannot build the status JSON\n");
 		return 1;
@@ -317,7 +316,7 @@ static int cmd_export(const struct cv_config *cfg, int argc, char **argv)
 	enum cv_export_format format;
 	if (cv_export_format_parse(o.format, &format) != 0)
 		return usage_error("export format '%s' is not csv, gexf, graphml, kumu or contacts",
-				   o.format);
+		                   o.format);
 	struct cv_store *store;
 	if (open_store(cfg, &store) != 0)
 		return 1;
@@ -404,12 +403,12 @@ static int cmd_reader_check(const struct cv_config *cfg, int argc, char **argv)
 		long v = strtol(o.wait, &end, 10);
 		if (*end || v < 1 || v > 3600)
 			return usage_error("--wait needs whole seconds from 1 to 3600, got '%s'",
-					   o.wait);
+			                   o.wait);
 		wait_s = (int)v;
 	}
 	if (cfg->reader_driver != CV_READER_DRIVER_NFC)
 		fprintf(stderr, "convene: note: [reader] driver is 'sim'; checking the nfc reader "
-				"anyway\n");
+		                "anyway\n");
 	int result = cv_reader_check(cfg, wait_s * 1000);
 	if (result != 0 && cfg->board[0]) {
 		char notes[2048];
@@ -456,12 +455,9 @@ static int cmd_not_built(const char *name)
 int main(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"board", required_argument, NULL, 'b'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"board", required_argument, NULL, 'b'},
+	    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *config_path = getenv("CONVENE_CONFIG");
 	const char *board = NULL;
@@ -488,9 +484,9 @@ int main(int argc, char **argv)
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 
-	static const char *const commands[] = {"run",    "demo",  "import-roster", "export",
-					       "status", "sync",  "serve",         "reader-check",
-					       "import-network", "add-kiosk"};
+	static const char *const commands[] = {
+	    "run",  "demo",  "import-roster", "export",         "status",
+	    "sync", "serve", "reader-check",  "import-network", "add-kiosk"};
 	bool known = false;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known = known || strcmp(cmd, commands[i]) == 0;

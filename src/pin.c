@@ -40,7 +40,7 @@ int cv_pin_hash(const char *pin, char *out, size_t outlen)
 	if (pin_init() != 0)
 		return CV_ENOMEM;
 	if (crypto_pwhash_str(hash, pin, strlen(pin), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		return CV_ENOMEM;
 	if (strlen(hash) + 1 > outlen)
 		return CV_ETOOBIG;

@@ -25,7 +25,7 @@ struct cv_queue {
 };
 
 int cv_queue_create(size_t item_size, size_t capacity, void (*wake)(void *ctx), void *wake_ctx,
-		    struct cv_queue **out)
+                    struct cv_queue **out)
 {
 	*out = NULL;
 	struct cv_queue *q = calloc(1, sizeof *q);
@@ -120,7 +120,7 @@ int cv_queue_pop(struct cv_queue *q, void *item, int timeout_ms)
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&q->not_empty, &q->lock);
 		} else if (pthread_cond_timedwait(&q->not_empty, &q->lock, &deadline) ==
-			   ETIMEDOUT) {
+		           ETIMEDOUT) {
 			break;
 		}
 	}

@@ -46,7 +46,7 @@ static int sim_open(const struct cv_config *cfg, void **impl, char *err, size_t 
 		int rc = cv_file_read_all(cfg->reader_script, SIM_SCRIPT_MAX_BYTES, &text, &len);
 		if (rc != 0) {
 			snprintf(err, errlen, "%s: cannot read the sim script: %s",
-				 cfg->reader_script, cv_strerror(rc));
+			         cfg->reader_script, cv_strerror(rc));
 			free(s);
 			return rc;
 		}
@@ -72,7 +72,7 @@ static int sim_open(const struct cv_config *cfg, void **impl, char *err, size_t 
 }
 
 static void fill_badge(struct cv_reader_event *ev, enum cv_reader_event_kind kind,
-		       const char *uid_hex)
+                       const char *uid_hex)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->kind = kind;
@@ -140,7 +140,7 @@ static int sim_next(void *impl, int timeout_ms, struct cv_reader_event *ev)
 		if (s->injected_count > 0) {
 			fill_badge(ev, CV_READER_EV_PRESENT, s->injected[0]);
 			memmove(s->injected[0], s->injected[1],
-				(s->injected_count - 1) * sizeof s->injected[0]);
+			        (s->injected_count - 1) * sizeof s->injected[0]);
 			s->injected_count--;
 			s->remove_pending = true;
 			rc = 1;
@@ -220,10 +220,10 @@ static void sim_close(void *impl)
 }
 
 const struct cv_reader_ops cv_reader_sim_ops = {
-	.name = "sim",
-	.open = sim_open,
-	.next = sim_next,
-	.abort = sim_abort,
-	.inject_tap = sim_inject_tap,
-	.close = sim_close,
+    .name = "sim",
+    .open = sim_open,
+    .next = sim_next,
+    .abort = sim_abort,
+    .inject_tap = sim_inject_tap,
+    .close = sim_close,
 };

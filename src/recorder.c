@@ -117,7 +117,7 @@ static void record_present(struct cv_recorder *rec, const struct cv_reader_event
 	struct cv_stamp stamp = cv_clock_stamp();
 	struct cv_tap_result res;
 	int rc = cv_store_record_tap(rec->store, ev->uid_hex, ev->ndef_id[0] ? ev->ndef_id : NULL,
-				     rec->zone, &stamp, &res);
+	                             rec->zone, &stamp, &res);
 	if (rc != 0) {
 		cv_log_error("could not record the tap of %s: %s", ev->uid_hex, cv_strerror(rc));
 		out.kind = CV_INBOX_STORE_ERROR;
@@ -131,15 +131,15 @@ static void record_present(struct cv_recorder *rec, const struct cv_reader_event
 	out.tap.person = res.person;
 	if (!res.known)
 		out.tap.person.id = 0;
-	cv_log_debug("tap seq=%lld uid=%s person=%lld (%s)%s", (long long)res.tap_seq,
-		     ev->uid_hex, (long long)out.tap.person.id,
-		     cv_log_escape(out.tap.person.name, esc, sizeof esc),
-		     res.checked_in_now ? " checked in" : "");
+	cv_log_debug("tap seq=%lld uid=%s person=%lld (%s)%s", (long long)res.tap_seq, ev->uid_hex,
+	             (long long)out.tap.person.id,
+	             cv_log_escape(out.tap.person.name, esc, sizeof esc),
+	             res.checked_in_now ? " checked in" : "");
 	/* When the reader saw the badge (CLOCK_BOOTTIME, like the app's
 	 * "confirmed tap ... mono_ms=" line): the two give the kiosk's own
 	 * detection-to-frame time (tests/bench/nfc_latency). */
 	cv_log_debug("tap seq=%lld detected mono_ms=%lld", (long long)res.tap_seq,
-		     (long long)ev->mono_ms);
+	             (long long)ev->mono_ms);
 	post(rec, &out);
 }
 
@@ -150,33 +150,32 @@ static void record_write(struct cv_recorder *rec, const struct intake_item *item
 
 	if (item->kind == INTAKE_ENCOUNTER) {
 		int64_t seq = 0;
-		rc = cv_store_record_encounter(rec->store, item->person_a, item->person_b,
-					       item->a_tap_seq, item->b_tap_seq,
-					       item->has_answer ? item->answer : NULL, rec->zone,
-					       &stamp, &seq);
+		rc = cv_store_record_encounter(
+		    rec->store, item->person_a, item->person_b, item->a_tap_seq, item->b_tap_seq,
+		    item->has_answer ? item->answer : NULL, rec->zone, &stamp, &seq);
 	} else if (item->kind == INTAKE_CONSENT) {
 		int64_t seq = 0;
 		rc = cv_store_record_consent(rec->store, item->person_a, item->consent,
-					     item->show_name, item->a_tap_seq, &stamp, &seq);
+		                             item->show_name, item->a_tap_seq, &stamp, &seq);
 		if (rc == 0)
-			cv_log_info("consent of person %lld: %s, name %s", (long long)item->person_a,
-				    cv_consent_name(item->consent),
-				    item->show_name ? "shown" : "not shown");
+			cv_log_info("consent of person %lld: %s, name %s",
+			            (long long)item->person_a, cv_consent_name(item->consent),
+			            item->show_name ? "shown" : "not shown");
 	} else {
 		rc = cv_store_record_answer(rec->store, item->b_tap_seq, item->answer, &stamp);
 	}
 	if (rc == 0)
 		cv_durability_poke(rec->durability);
 	else
-		cv_log_error("could not record the %s of tap %lld: %s",
-			     item->kind == INTAKE_ENCOUNTER ? "encounter"
-			     : item->kind == INTAKE_CONSENT ? "consent"
-							    : "answer",
-			     (long long)(item->kind == INTAKE_CONSENT ? item->a_tap_seq
-								      : item->b_tap_seq),
-			     cv_strerror(rc));
+		cv_log_error(
+		    "could not record the %s of tap %lld: %s",
+		    item->kind == INTAKE_ENCOUNTER ? "encounter"
+		    : item->kind == INTAKE_CONSENT ? "consent"
+		                                   : "answer",
+		    (long long)(item->kind == INTAKE_CONSENT ? item->a_tap_seq : item->b_tap_seq),
+		    cv_strerror(rc));
 	struct cv_inbox_item out = {
-		.kind = CV_INBOX_SAVED, .write_id = item->write_id, .ok = rc == 0};
+	    .kind = CV_INBOX_SAVED, .write_id = item->write_id, .ok = rc == 0};
 	post(rec, &out);
 }
 
@@ -192,7 +191,7 @@ static void record_request(struct cv_recorder *rec, const struct intake_item *it
 		struct cv_flow_person found[CV_RECORDER_RESULTS_MAX];
 		int n = 0;
 		rc = cv_store_search_people(rec->store, item->text, found, CV_RECORDER_RESULTS_MAX,
-					    &n);
+		                            &n);
 		if (rc != 0)
 			cv_log_error("roster search failed: %s", cv_strerror(rc));
 		pthread_mutex_lock(&rec->results_lock);
@@ -203,7 +202,9 @@ static void record_request(struct cv_recorder *rec, const struct intake_item *it
 		out.kind = CV_INBOX_SEARCH;
 		break;
 	}
-	case INTAKE_BIND: rc = cv_store_bind_badge(rec->store, item->text, item->person_a, wall); break;
+	case INTAKE_BIND:
+		rc = cv_store_bind_badge(rec->store, item->text, item->person_a, wall);
+		break;
 	case INTAKE_UNBIND: rc = cv_store_unbind_badge(rec->store, item->text, wall); break;
 	case INTAKE_REVOKE: rc = cv_store_revoke_badge(rec->store, item->text, wall); break;
 	case INTAKE_ZONE:
@@ -239,7 +240,8 @@ static void *writer_main(void *arg)
 			record_write(rec, &item);
 			continue;
 		}
-		struct cv_inbox_item out = {.kind = CV_INBOX_READER, .seen_mono_ms = item.ev.mono_ms};
+		struct cv_inbox_item out = {.kind = CV_INBOX_READER,
+		                            .seen_mono_ms = item.ev.mono_ms};
 		switch (item.ev.kind) {
 		case CV_READER_EV_PRESENT: record_present(rec, &item.ev); break;
 		case CV_READER_EV_REMOVED: break;
@@ -269,8 +271,8 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader,
-		      struct cv_queue *inbox, struct cv_recorder **out, char *err, size_t errlen)
+int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader, struct cv_queue *inbox,
+                      struct cv_recorder **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct cv_recorder *rec = calloc(1, sizeof *rec);
@@ -321,45 +323,46 @@ fail_store:
 }
 
 int cv_recorder_submit_encounter(struct cv_recorder *rec, uint32_t write_id, int64_t person_a,
-				 int64_t person_b, int64_t a_tap_seq, int64_t b_tap_seq,
-				 const char *answer_id)
+                                 int64_t person_b, int64_t a_tap_seq, int64_t b_tap_seq,
+                                 const char *answer_id)
 {
 	struct intake_item item = {.kind = INTAKE_ENCOUNTER,
-				   .write_id = write_id,
-				   .person_a = person_a,
-				   .person_b = person_b,
-				   .a_tap_seq = a_tap_seq,
-				   .b_tap_seq = b_tap_seq,
-				   .has_answer = answer_id != NULL};
+	                           .write_id = write_id,
+	                           .person_a = person_a,
+	                           .person_b = person_b,
+	                           .a_tap_seq = a_tap_seq,
+	                           .b_tap_seq = b_tap_seq,
+	                           .has_answer = answer_id != NULL};
 	if (answer_id)
 		snprintf(item.answer, sizeof item.answer, "%s", answer_id);
 	return cv_queue_try_push(rec->intake, &item);
 }
 
 int cv_recorder_submit_answer(struct cv_recorder *rec, uint32_t write_id, int64_t b_tap_seq,
-			      const char *answer_id)
+                              const char *answer_id)
 {
-	struct intake_item item = {
-		.kind = INTAKE_ANSWER, .write_id = write_id, .b_tap_seq = b_tap_seq,
-		.has_answer = true};
+	struct intake_item item = {.kind = INTAKE_ANSWER,
+	                           .write_id = write_id,
+	                           .b_tap_seq = b_tap_seq,
+	                           .has_answer = true};
 	snprintf(item.answer, sizeof item.answer, "%s", answer_id);
 	return cv_queue_try_push(rec->intake, &item);
 }
 
 int cv_recorder_submit_consent(struct cv_recorder *rec, uint32_t write_id, int64_t person,
-			       enum cv_consent consent, bool show_name, int64_t tap_seq)
+                               enum cv_consent consent, bool show_name, int64_t tap_seq)
 {
 	struct intake_item item = {.kind = INTAKE_CONSENT,
-				   .write_id = write_id,
-				   .person_a = person,
-				   .a_tap_seq = tap_seq,
-				   .consent = consent,
-				   .show_name = show_name};
+	                           .write_id = write_id,
+	                           .person_a = person,
+	                           .a_tap_seq = tap_seq,
+	                           .consent = consent,
+	                           .show_name = show_name};
 	return cv_queue_try_push(rec->intake, &item);
 }
 
 static int submit_request(struct cv_recorder *rec, enum intake_kind kind, uint32_t id,
-			  const char *text, int64_t person)
+                          const char *text, int64_t person)
 {
 	struct intake_item item = {.kind = kind, .write_id = id, .person_a = person};
 	snprintf(item.text, sizeof item.text, "%s", text ? text : "");
@@ -372,7 +375,7 @@ int cv_recorder_submit_search(struct cv_recorder *rec, uint32_t id, const char *
 }
 
 int cv_recorder_submit_bind(struct cv_recorder *rec, uint32_t id, const char *uid_hex,
-			    int64_t person)
+                            int64_t person)
 {
 	return submit_request(rec, INTAKE_BIND, id, uid_hex, person);
 }
@@ -393,7 +396,7 @@ int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zo
 }
 
 int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flow_person *out,
-			     int max)
+                             int max)
 {
 	int n = -1;
 

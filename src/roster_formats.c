@@ -301,15 +301,17 @@ int cv_roster_map_parse(char *spec, struct cv_roster_map_entry *entry, char *err
 	entry->column = NULL;
 	entry->field = CV_ROSTER_FIELD_IGNORE;
 	if (!eq || eq == spec || !eq[1]) {
-		cv_error_format(err, errlen, "--map needs COLUMN=FIELD, got '%s'", spec ? spec : "");
+		cv_error_format(err, errlen, "--map needs COLUMN=FIELD, got '%s'",
+		                spec ? spec : "");
 		return CV_EINVAL;
 	}
 	*eq = '\0';
 	if (cv_roster_field_parse(eq + 1, &entry->field) != 0) {
-		cv_error_format(err, errlen,
-		       "--map %s=%s: the field is not name, given_name, family_name, organization, "
-		       "role, email, external_id, badge_uid or ignore",
-		       spec, eq + 1);
+		cv_error_format(
+		    err, errlen,
+		    "--map %s=%s: the field is not name, given_name, family_name, organization, "
+		    "role, email, external_id, badge_uid or ignore",
+		    spec, eq + 1);
 		*eq = '=';
 		return CV_EINVAL;
 	}
@@ -536,7 +538,7 @@ int cv_roster_parse_mapped(const char *text, size_t len, const struct cv_roster_
 		}
 		if (!found) {
 			cv_error_format(err, errlen, "--map: the header has no column '%s'",
-			       map->entries[m].column);
+			                map->entries[m].column);
 			rc = CV_EINVAL;
 			goto fail;
 		}
@@ -560,10 +562,11 @@ int cv_roster_parse_mapped(const char *text, size_t len, const struct cv_roster_
 	bool parts = has_kind(cols, ncols, CV_ROSTER_FIELD_GIVEN_NAME) ||
 	             has_kind(cols, ncols, CV_ROSTER_FIELD_FAMILY_NAME);
 	if (!whole && !parts) {
-		cv_error_format(err, errlen,
-		       "no name column: %s headers need an attendee name (or given and family "
-		       "name) column; name one with --map COLUMN=name",
-		       cv_roster_source_name(*source));
+		cv_error_format(
+		    err, errlen,
+		    "no name column: %s headers need an attendee name (or given and family "
+		    "name) column; name one with --map COLUMN=name",
+		    cv_roster_source_name(*source));
 		rc = CV_EINVAL;
 		goto fail;
 	}

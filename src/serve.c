@@ -51,7 +51,7 @@ static void token_hash_hex(const char *token, char hex[2 * HASH_BYTES + 1])
  * whether the line ends in "hub" (a hub's token, which may forward other
  * kiosks' records). */
 static bool tokens_find(const char *text, const char *kiosk_id, char hex[2 * HASH_BYTES + 1],
-			bool *hub)
+                        bool *hub)
 {
 	size_t klen = strlen(kiosk_id);
 	size_t plain = klen + 1 + 2 * HASH_BYTES;
@@ -60,7 +60,7 @@ static bool tokens_find(const char *text, const char *kiosk_id, char hex[2 * HAS
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 		bool marked = len == plain + strlen(HUB_MARK) &&
-			      strncmp(p + plain, HUB_MARK, strlen(HUB_MARK)) == 0;
+		              strncmp(p + plain, HUB_MARK, strlen(HUB_MARK)) == 0;
 		if ((len == plain || marked) && strncmp(p, kiosk_id, klen) == 0 && p[klen] == ' ') {
 			memcpy(hex, p + klen + 1, 2 * HASH_BYTES);
 			hex[2 * HASH_BYTES] = '\0';
@@ -102,7 +102,7 @@ int cv_serve_check_token(const char *tokens_file, const char *kiosk_id, const ch
 }
 
 int cv_serve_check_token_hub(const char *tokens_file, const char *kiosk_id, const char *token,
-			     bool *hub)
+                             bool *hub)
 {
 	char *text;
 	char want[2 * HASH_BYTES + 1], got[2 * HASH_BYTES + 1];
@@ -125,14 +125,14 @@ int cv_serve_check_token_hub(const char *tokens_file, const char *kiosk_id, cons
 	return 0;
 }
 
-int cv_serve_add_kiosk(const struct cv_config *cfg, const char *kiosk_id, char *token,
-		       size_t size, char *err, size_t errlen)
+int cv_serve_add_kiosk(const struct cv_config *cfg, const char *kiosk_id, char *token, size_t size,
+                       char *err, size_t errlen)
 {
 	return cv_serve_add_token(cfg, kiosk_id, false, token, size, err, errlen);
 }
 
 int cv_serve_add_token(const struct cv_config *cfg, const char *kiosk_id, bool hub, char *token,
-		       size_t size, char *err, size_t errlen)
+                       size_t size, char *err, size_t errlen)
 {
 	const char *path = cfg->serve_tokens_file;
 	char *old = NULL;
@@ -225,20 +225,21 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 }
 
 static enum MHD_Result respond_reply(struct MHD_Connection *conn, unsigned status,
-				     const struct cv_sync_reply *reply)
+                                     const struct cv_sync_reply *reply)
 {
 	char *json = NULL;
 	size_t len = 0;
 	if (cv_sync_reply_encode(reply, &json, &len) != 0)
-		return respond(conn, 500, "{\"protocol\":1,\"ok\":false,\"error\":\"internal\","
-					  "\"message\":\"out of memory\"}");
+		return respond(conn, 500,
+		               "{\"protocol\":1,\"ok\":false,\"error\":\"internal\","
+		               "\"message\":\"out of memory\"}");
 	enum MHD_Result ret = respond(conn, status, json);
 	free(json);
 	return ret;
 }
 
 static enum MHD_Result refuse(struct MHD_Connection *conn, unsigned status, const char *code,
-			      const char *message)
+                              const char *message)
 {
 	struct cv_sync_reply r;
 	memset(&r, 0, sizeof r);
@@ -264,7 +265,7 @@ static unsigned reply_status(const struct cv_sync_reply *r)
 /* Headers only: who is asking, with what. Returns MHD_YES with a response
  * queued when refused, else sets *accepted. */
 static enum MHD_Result check_headers(struct server *srv, struct MHD_Connection *conn,
-				     struct request *rq, bool *accepted)
+                                     struct request *rq, bool *accepted)
 {
 	*accepted = false;
 	const char *kiosk = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Convene-Kiosk");
@@ -277,17 +278,18 @@ static enum MHD_Result check_headers(struct server *srv, struct MHD_Connection *
 	snprintf(rq->kiosk, sizeof rq->kiosk, "%s", kiosk);
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
 		return refuse(conn, 401, "no_token", "an Authorization: Bearer token is required");
-	int rc = cv_serve_check_token_hub(srv->cfg->serve_tokens_file, rq->kiosk, auth + 7,
-					  &rq->hub);
+	int rc =
+	    cv_serve_check_token_hub(srv->cfg->serve_tokens_file, rq->kiosk, auth + 7, &rq->hub);
 	if (rc == CV_ENOTFOUND)
 		return refuse(conn, 403, "unknown_kiosk",
-			      "this kiosk is not known here: run convene add-kiosk on the server");
+		              "this kiosk is not known here: run convene add-kiosk on the server");
 	if (rc == CV_EPERM)
 		return refuse(conn, 401, "bad_token", "the token is wrong for this kiosk");
 	if (rc != 0)
 		return refuse(conn, 503, "tokens_unreadable", "the server cannot read its tokens");
 	if (enc && strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "identity") != 0)
-		return refuse(conn, 415, "bad_encoding", "Content-Encoding must be gzip or identity");
+		return refuse(conn, 415, "bad_encoding",
+		              "Content-Encoding must be gzip or identity");
 	rq->gzip = enc && strcasecmp(enc, "gzip") == 0;
 	if (clen && strtoull(clen, NULL, 10) > CV_SYNC_WIRE_MAX)
 		return refuse(conn, 413, "too_big", "the request body is over the limit");
@@ -296,7 +298,7 @@ static enum MHD_Result check_headers(struct server *srv, struct MHD_Connection *
 }
 
 static enum MHD_Result handle_batch(struct server *srv, struct MHD_Connection *conn,
-				    struct request *rq)
+                                    struct request *rq)
 {
 	char err[256];
 	unsigned char *plain = NULL;
@@ -328,7 +330,8 @@ static enum MHD_Result handle_batch(struct server *srv, struct MHD_Connection *c
 	 * keep their own ids and numbers, so exactly-once holds end to end. */
 	if (strcmp(b.kiosk_id, rq->kiosk) != 0 && !rq->hub) {
 		cv_sync_batch_free(&b);
-		return refuse(conn, 403, "wrong_kiosk", "the batch names another kiosk than the token");
+		return refuse(conn, 403, "wrong_kiosk",
+		              "the batch names another kiosk than the token");
 	}
 	struct cv_sync_reply reply;
 	int64_t now = cv_clock_stamp().wall_ms;
@@ -344,17 +347,17 @@ static enum MHD_Result handle_batch(struct server *srv, struct MHD_Connection *c
 	if (reply.ok) {
 		srv->batches++;
 		cv_log_info("kiosk %s%s%s: %zu records, %lld stored, %lld held already, now holds "
-			    "%lld (%zu bytes)",
-			    kiosk, strcmp(kiosk, rq->kiosk) != 0 ? " via " : "",
-			    strcmp(kiosk, rq->kiosk) != 0 ? rq->kiosk : "", records,
-			    (long long)reply.stored, (long long)reply.duplicates,
-			    (long long)reply.acked_seq, rq->len);
+		            "%lld (%zu bytes)",
+		            kiosk, strcmp(kiosk, rq->kiosk) != 0 ? " via " : "",
+		            strcmp(kiosk, rq->kiosk) != 0 ? rq->kiosk : "", records,
+		            (long long)reply.stored, (long long)reply.duplicates,
+		            (long long)reply.acked_seq, rq->len);
 		if (srv->forward && reply.stored > 0)
 			cv_sync_thread_poke(srv->forward);
 	} else {
 		char shown[CV_SYNC_REASON_MAX];
 		cv_log_warn("kiosk %s: %u %s: %s", rq->kiosk, status, reply.error,
-			    cv_log_escape(reply.message, shown, sizeof shown));
+		            cv_log_escape(reply.message, shown, sizeof shown));
 	}
 	enum MHD_Result ret = respond_reply(conn, status, &reply);
 	cv_sync_reply_free(&reply);
@@ -362,8 +365,8 @@ static enum MHD_Result handle_batch(struct server *srv, struct MHD_Connection *c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct request *rq = *con_cls;
@@ -379,10 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				return refuse(conn, 405, "method", "use GET for /health");
 			char json[160];
 			snprintf(json, sizeof json,
-				 "{\"protocol\":%d,\"ok\":true,\"server_time_ms\":%lld,"
-				 "\"batches\":%lld}",
-				 CV_SYNC_PROTOCOL, (long long)cv_clock_stamp().wall_ms,
-				 (long long)srv->batches);
+			         "{\"protocol\":%d,\"ok\":true,\"server_time_ms\":%lld,"
+			         "\"batches\":%lld}",
+			         CV_SYNC_PROTOCOL, (long long)cv_clock_stamp().wall_ms,
+			         (long long)srv->batches);
 			return respond(conn, 200, json);
 		}
 		if (strcmp(url, "/v1/batch") != 0)
@@ -424,7 +427,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -476,7 +479,7 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, char *err, s
 }
 
 int cv_serve_run(const struct cv_config *cfg, const char *listen, const atomic_bool *stop,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	struct server srv = {.cfg = cfg};
 	struct sockaddr_in sa;
@@ -509,7 +512,7 @@ int cv_serve_run(const struct cv_config *cfg, const char *listen, const atomic_b
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	cv_log_info("serving sync on %s (port %u), store %s", listen,
-		    info ? (unsigned)info->port : 0u, cfg->store_path);
+	            info ? (unsigned)info->port : 0u, cfg->store_path);
 	/* A hub: what kiosks send here goes on upstream, from a thread of its
 	 * own with its own store connection (poked after each stored batch). */
 	if (cfg->sync_url[0]) {

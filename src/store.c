@@ -294,7 +294,8 @@ static int apply_pragmas(struct cv_store *s, char *err, size_t errlen)
 	if (!wal) {
 		/* Without WAL a crash between commit and sync could lose taps and
 		 * every reader would block the writer: refuse rather than limp. */
-		cv_error_format(err, errlen, "cannot open %s: WAL mode is not available there", s->path);
+		cv_error_format(err, errlen, "cannot open %s: WAL mode is not available there",
+		                s->path);
 		cv_log_error("%s: journal mode stays %s", s->path, mode ? mode : "(none)");
 		return CV_ESTORE;
 	}
@@ -311,7 +312,8 @@ static int apply_pragmas(struct cv_store *s, char *err, size_t errlen)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, limit, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		cv_error_format(err, errlen, "cannot configure %s: %s", s->path, sqlite3_errmsg(s->db));
+		cv_error_format(err, errlen, "cannot configure %s: %s", s->path,
+		                sqlite3_errmsg(s->db));
 		return cv_store_sqlite_error(s->db, rc, "configuring the connection");
 	}
 	return 0;
@@ -349,7 +351,7 @@ int cv_store_open_at_version(const char *path, const char *kiosk_id, int target,
 	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		cv_error_format(err, errlen, "cannot open %s: %s", path,
-		          s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		cv = cv_store_sqlite_error(s->db, rc, "opening the database");
 		goto fail;
 	}
@@ -808,7 +810,7 @@ static int import_badge(struct cv_store *s, const struct cv_roster_row *row, int
 		}
 		if (!revoked) {
 			cv_error_format(err, errlen, "line %zu: badge %s is already bound to %s",
-			          row->line, row->badge_uid, col_text(st, 2));
+			                row->line, row->badge_uid, col_text(st, 2));
 			stmt_done(st);
 			return CV_EEXIST;
 		}
@@ -880,7 +882,7 @@ int cv_store_import_roster(struct cv_store *store, const struct cv_roster *roste
 			if (cv < 0) {
 				if (cv != CV_EEXIST)
 					cv_error_format(err, errlen, "line %zu: %s", row->line,
-					          cv_strerror(cv));
+					                cv_strerror(cv));
 				goto fail;
 			}
 		}

@@ -27,7 +27,7 @@ int cv_store_next_seq(struct cv_store *store, int64_t *seq);
  * person_id inside the import's transaction, unless the person chose on a
  * kiosk (a consents record). *changed says whether anything changed. */
 int cv_store_people_import_consent(struct cv_store *store, int64_t person_id,
-				   enum cv_consent consent, int show_name, int64_t wall_ms,
-				   bool *changed);
+                                   enum cv_consent consent, int show_name, int64_t wall_ms,
+                                   bool *changed);
 
 #endif

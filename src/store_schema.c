@@ -322,9 +322,9 @@ static int schema_is_empty(sqlite3 *db, bool *empty)
 static int schema_refuse_newer(int version, char *err, size_t errlen)
 {
 	cv_error_format(err, errlen,
-	           "the database is at schema version %d, newer than this program's %d: "
-	           "use a newer Convene or another store path",
-	           version, CV_STORE_SCHEMA_VERSION);
+	                "the database is at schema version %d, newer than this program's %d: "
+	                "use a newer Convene or another store path",
+	                version, CV_STORE_SCHEMA_VERSION);
 	cv_log_error("refusing a database at schema version %d (this program knows up to %d)",
 	             version, CV_STORE_SCHEMA_VERSION);
 	return CV_ESCHEMA;
@@ -340,7 +340,7 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	if (rc != SQLITE_OK) {
 		int cv = cv_store_sqlite_error(db, rc, "starting a migration");
 		cv_error_format(err, errlen, "cannot lock the database to migrate it: %s",
-		           sqlite3_errmsg(db));
+		                sqlite3_errmsg(db));
 		return cv;
 	}
 	int now;
@@ -360,8 +360,8 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	}
 	rc = sqlite3_exec(db, step->sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		cv_error_format(err, errlen, "migration to schema version %d failed: %s", step->version,
-		           sqlite3_errmsg(db));
+		cv_error_format(err, errlen, "migration to schema version %d failed: %s",
+		                step->version, sqlite3_errmsg(db));
 		cv = cv_store_sqlite_error(db, rc, "migrating");
 		goto fail;
 	}
@@ -370,8 +370,8 @@ static int schema_apply(sqlite3 *db, const struct schema_step *step, int *versio
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		cv_error_format(err, errlen, "migration to schema version %d failed: %s", step->version,
-		           sqlite3_errmsg(db));
+		cv_error_format(err, errlen, "migration to schema version %d failed: %s",
+		                step->version, sqlite3_errmsg(db));
 		cv = cv_store_sqlite_error(db, rc, "migrating");
 		goto fail;
 	}
@@ -389,8 +389,8 @@ int cv_store_schema_migrate(sqlite3 *db, int target, int *version, char *err, si
 {
 	*version = -1;
 	if (target < 0 || target > CV_STORE_SCHEMA_VERSION) {
-		cv_error_format(err, errlen, "no schema version %d (this program knows 0..%d)", target,
-		           CV_STORE_SCHEMA_VERSION);
+		cv_error_format(err, errlen, "no schema version %d (this program knows 0..%d)",
+		                target, CV_STORE_SCHEMA_VERSION);
 		return CV_EINVAL;
 	}
 	int cv = cv_store_schema_read_version(db, version);
@@ -404,13 +404,15 @@ int cv_store_schema_migrate(sqlite3 *db, int target, int *version, char *err, si
 		bool empty;
 		cv = schema_is_empty(db, &empty);
 		if (cv < 0) {
-			cv_error_format(err, errlen, "cannot read the database: %s", sqlite3_errmsg(db));
+			cv_error_format(err, errlen, "cannot read the database: %s",
+			                sqlite3_errmsg(db));
 			return cv;
 		}
 		if (!empty) {
-			cv_error_format(err, errlen,
-			           "the database has tables but no schema version: it is not a "
-			           "Convene store");
+			cv_error_format(
+			    err, errlen,
+			    "the database has tables but no schema version: it is not a "
+			    "Convene store");
 			cv_log_error("refusing a database with foreign tables");
 			return CV_ESCHEMA;
 		}

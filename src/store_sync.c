@@ -61,7 +61,7 @@ static void rollback(sqlite3 *db)
 
 /* Runs a one-value query: *out is column 0 of the first row, or dflt. */
 static int query_int(sqlite3 *db, const char *sql, const char *text1, int64_t int2, int64_t dflt,
-		     int64_t *out)
+                     int64_t *out)
 {
 	sqlite3_stmt *st;
 	*out = dflt;
@@ -84,9 +84,10 @@ static int query_int(sqlite3 *db, const char *sql, const char *text1, int64_t in
 static int meta_set(sqlite3 *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
-	int cv = prep(db, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-			  "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		      &st);
+	int cv = prep(db,
+	              "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -108,8 +109,9 @@ static int meta_get(sqlite3 *db, const char *key, char *out, size_t size)
 	if (rc == SQLITE_ROW)
 		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
-						     : cv_store_sqlite_error(db, rc, "reading sync state");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+	           ? 0
+	           : cv_store_sqlite_error(db, rc, "reading sync state");
 }
 
 /* Copies a column into a fixed field; false when it does not fit. */
@@ -134,7 +136,7 @@ int cv_store_sync_acked(struct cv_store *store, int64_t *acked)
 int cv_store_sync_acked_for(struct cv_store *store, const char *kiosk_id, int64_t *acked)
 {
 	return query_int(cv_store_db(store), "SELECT acked_seq FROM sync_state WHERE kiosk_id = ?1",
-			 kiosk_id, 0, 0, acked);
+	                 kiosk_id, 0, 0, acked);
 }
 
 int cv_store_sync_set_acked(struct cv_store *store, int64_t acked)
@@ -148,9 +150,10 @@ int cv_store_sync_set_acked_for(struct cv_store *store, const char *kiosk_id, in
 	sqlite3_stmt *st;
 	if (acked < 0 || !kiosk_id)
 		return CV_EINVAL;
-	int cv = prep(db, "INSERT INTO sync_state (kiosk_id, acked_seq) VALUES (?1, ?2) "
-			  "ON CONFLICT (kiosk_id) DO UPDATE SET acked_seq = excluded.acked_seq",
-		      &st);
+	int cv = prep(db,
+	              "INSERT INTO sync_state (kiosk_id, acked_seq) VALUES (?1, ?2) "
+	              "ON CONFLICT (kiosk_id) DO UPDATE SET acked_seq = excluded.acked_seq",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, kiosk_id, -1, SQLITE_TRANSIENT);
@@ -183,26 +186,26 @@ static bool read_clock(sqlite3_stmt *st, int first, struct cv_sync_clock *c)
 static int load_range(sqlite3 *db, const char *kiosk, int64_t lo, int64_t hi, struct slot *slots)
 {
 	static const char *const sql[] = {
-		"SELECT seq, " REC_CLOCK ", zone, uid, ndef_id, person_id FROM taps "
-		"WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
-		"SELECT seq, " REC_CLOCK ", zone, person_id, day, tap_seq FROM checkins "
-		"WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
-		"SELECT seq, " REC_CLOCK ", zone, person_a, person_b, a_tap_seq, b_tap_seq, answer "
-		"FROM encounters WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
-		"SELECT seq, " REC_CLOCK ", encounter_seq, answer FROM answers "
-		"WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
-		"SELECT seq, " REC_CLOCK ", trusted_wall_ms, source FROM clock_fixes "
-		"WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
-		/* Consents are numbered in their own series; their place in the
-		 * upload sequence is in sync_consent_seqs. */
-		"SELECT m.seq, c.boot_id, c.mono_ms, c.wall_ms, c.wall_trusted, c.person_id, "
-		"c.consent, c.show_name, c.tap_seq, c.seq FROM sync_consent_seqs m "
-		"JOIN consents c ON c.kiosk_id = m.kiosk_id AND c.seq = m.consent_seq "
-		"WHERE m.kiosk_id = ?1 AND m.seq BETWEEN ?2 AND ?3",
+	    "SELECT seq, " REC_CLOCK ", zone, uid, ndef_id, person_id FROM taps "
+	    "WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+	    "SELECT seq, " REC_CLOCK ", zone, person_id, day, tap_seq FROM checkins "
+	    "WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+	    "SELECT seq, " REC_CLOCK ", zone, person_a, person_b, a_tap_seq, b_tap_seq, answer "
+	    "FROM encounters WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+	    "SELECT seq, " REC_CLOCK ", encounter_seq, answer FROM answers "
+	    "WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+	    "SELECT seq, " REC_CLOCK ", trusted_wall_ms, source FROM clock_fixes "
+	    "WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+	    /* Consents are numbered in their own series; their place in the
+	     * upload sequence is in sync_consent_seqs. */
+	    "SELECT m.seq, c.boot_id, c.mono_ms, c.wall_ms, c.wall_trusted, c.person_id, "
+	    "c.consent, c.show_name, c.tap_seq, c.seq FROM sync_consent_seqs m "
+	    "JOIN consents c ON c.kiosk_id = m.kiosk_id AND c.seq = m.consent_seq "
+	    "WHERE m.kiosk_id = ?1 AND m.seq BETWEEN ?2 AND ?3",
 	};
-	static const enum cv_sync_kind kinds[] = {CV_SYNC_TAP,	      CV_SYNC_CHECKIN,
-						  CV_SYNC_ENCOUNTER,  CV_SYNC_ANSWER,
-						  CV_SYNC_CLOCK_FIX, CV_SYNC_CONSENT};
+	static const enum cv_sync_kind kinds[] = {CV_SYNC_TAP,       CV_SYNC_CHECKIN,
+	                                          CV_SYNC_ENCOUNTER, CV_SYNC_ANSWER,
+	                                          CV_SYNC_CLOCK_FIX, CV_SYNC_CONSENT};
 	for (size_t t = 0; t < sizeof sql / sizeof sql[0]; t++) {
 		sqlite3_stmt *st;
 		int cv = prep(db, sql[t], &st);
@@ -298,15 +301,15 @@ static void people_stmts_done(struct people_stmts *ps)
 }
 
 static int add_person(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch *b,
-		      size_t max_people, int64_t id)
+                      size_t max_people, int64_t id)
 {
 	if (id <= 0 || batch_has_person(b, id))
 		return 0;
 	if (b->person_count >= max_people)
 		return CV_ETOOBIG;
 	int cv = cached(db, &ps->person,
-			"SELECT external_id, name, organization, role, email, updated_wall_ms "
-			"FROM people WHERE id = ?1");
+	                "SELECT external_id, name, organization, role, email, updated_wall_ms "
+	                "FROM people WHERE id = ?1");
 	if (cv < 0)
 		return cv;
 	sqlite3_stmt *st = ps->person;
@@ -315,16 +318,16 @@ static int add_person(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? CV_ENOTFOUND
-					 : cv_store_sqlite_error(db, rc, "reading a person");
+		                         : cv_store_sqlite_error(db, rc, "reading a person");
 	}
 	struct cv_sync_person *p = &b->people[b->person_count];
 	memset(p, 0, sizeof *p);
 	p->id = id;
 	p->has_external_id = sqlite3_column_type(st, 0) != SQLITE_NULL;
 	bool ok = col_copy(st, 0, p->external_id, sizeof p->external_id) &&
-		  col_copy(st, 1, p->name, sizeof p->name) &&
-		  col_copy(st, 2, p->organization, sizeof p->organization) &&
-		  col_copy(st, 3, p->role, sizeof p->role);
+	          col_copy(st, 1, p->name, sizeof p->name) &&
+	          col_copy(st, 2, p->organization, sizeof p->organization) &&
+	          col_copy(st, 3, p->role, sizeof p->role);
 	p->has_email = sqlite3_column_type(st, 4) != SQLITE_NULL;
 	ok = ok && col_copy(st, 4, p->email, sizeof p->email);
 	p->updated_wall_ms = sqlite3_column_int64(st, 5);
@@ -333,11 +336,11 @@ static int add_person(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch
 		/* A name longer than the protocol carries is cut at a character
 		 * boundary rather than holding the person's records back. */
 		cv_log_warn("person %lld has a field longer than sync carries; it is cut",
-			    (long long)id);
+		            (long long)id);
 	}
 	cv = cached(db, &ps->badges,
-		    "SELECT uid FROM badges WHERE person_id = ?1 AND revoked_wall_ms IS NULL "
-		    "ORDER BY bound_wall_ms, uid LIMIT ?2");
+	            "SELECT uid FROM badges WHERE person_id = ?1 AND revoked_wall_ms IS NULL "
+	            "ORDER BY bound_wall_ms, uid LIMIT ?2");
 	if (cv < 0)
 		return cv;
 	st = ps->badges;
@@ -354,7 +357,7 @@ static int add_person(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch
 }
 
 static int add_record_people(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch *b,
-			     size_t max_people, const struct cv_sync_record *r)
+                             size_t max_people, const struct cv_sync_record *r)
 {
 	int cv = 0;
 	if (r->kind == CV_SYNC_TAP || r->kind == CV_SYNC_CHECKIN || r->kind == CV_SYNC_ENCOUNTER ||
@@ -368,7 +371,7 @@ static int add_record_people(sqlite3 *db, struct people_stmts *ps, struct cv_syn
 /* Adds people edited since the roster mark ("wall_ms:id"), and remembers
  * where this batch's roster part ends, for cv_store_sync_batch_done. */
 static int add_roster_changes(sqlite3 *db, struct people_stmts *ps, struct cv_sync_batch *b,
-			      size_t max_people)
+                              size_t max_people)
 {
 	char mark[64];
 	long long mwall = -1, mid = 0;
@@ -378,10 +381,11 @@ static int add_roster_changes(sqlite3 *db, struct people_stmts *ps, struct cv_sy
 	if (mark[0] && sscanf(mark, "%lld:%lld", &mwall, &mid) != 2)
 		mwall = -1;
 	sqlite3_stmt *st;
-	cv = prep(db, "SELECT id, updated_wall_ms FROM people "
-		      "WHERE updated_wall_ms > ?1 OR (updated_wall_ms = ?1 AND id > ?2) "
-		      "ORDER BY updated_wall_ms, id LIMIT ?3",
-		  &st);
+	cv = prep(db,
+	          "SELECT id, updated_wall_ms FROM people "
+	          "WHERE updated_wall_ms > ?1 OR (updated_wall_ms = ?1 AND id > ?2) "
+	          "ORDER BY updated_wall_ms, id LIMIT ?3",
+	          &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_int64(st, 1, mwall);
@@ -408,7 +412,7 @@ static int add_roster_changes(sqlite3 *db, struct people_stmts *ps, struct cv_sy
 	char next[64] = "", was[64];
 	if (added > 0)
 		snprintf(next, sizeof next, "%lld:%lld", (long long)walls[added - 1],
-			 (long long)ids[added - 1]);
+		         (long long)ids[added - 1]);
 	/* Written only when it changes: every write takes the store's lock,
 	 * which the tap path waits for. */
 	cv = meta_get(db, META_ROSTER_NEXT, was, sizeof was);
@@ -419,12 +423,13 @@ static int add_roster_changes(sqlite3 *db, struct people_stmts *ps, struct cv_sy
 
 /* Quarantined records of this kiosk in (lo, hi], not marked for retry. */
 static int load_quarantine(sqlite3 *db, const char *kiosk, int64_t lo, int64_t hi,
-			   struct cv_sync_batch *b, bool *held_back)
+                           struct cv_sync_batch *b, bool *held_back)
 {
 	sqlite3_stmt *st;
-	int cv = prep(db, "SELECT seq, reason FROM sync_quarantine WHERE kiosk_id = ?1 "
-			  "AND seq > ?2 AND seq <= ?3 AND retry = 0 ORDER BY seq",
-		      &st);
+	int cv = prep(db,
+	              "SELECT seq, reason FROM sync_quarantine WHERE kiosk_id = ?1 "
+	              "AND seq > ?2 AND seq <= ?3 AND retry = 0 ORDER BY seq",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -461,23 +466,25 @@ static int enrol_consents(struct cv_store *store)
 	 * nothing makes a tap wait. */
 	int64_t unnumbered = 0;
 	int cv = query_int(db,
-			   "SELECT EXISTS (SELECT 1 FROM consents c WHERE c.kiosk_id = ?1 AND "
-			   "NOT EXISTS (SELECT 1 FROM sync_consent_seqs m WHERE m.kiosk_id = ?1 "
-			   "AND m.consent_seq = c.seq))",
-			   kiosk, 0, 0, &unnumbered);
+	                   "SELECT EXISTS (SELECT 1 FROM consents c WHERE c.kiosk_id = ?1 AND "
+	                   "NOT EXISTS (SELECT 1 FROM sync_consent_seqs m WHERE m.kiosk_id = ?1 "
+	                   "AND m.consent_seq = c.seq))",
+	                   kiosk, 0, 0, &unnumbered);
 	if (cv < 0 || unnumbered == 0)
 		return cv;
 	cv = exec(db, "BEGIN IMMEDIATE", "starting a write");
 	if (cv < 0)
 		return cv;
-	cv = prep(db, "SELECT c.seq FROM consents c WHERE c.kiosk_id = ?1 AND NOT EXISTS "
-		      "(SELECT 1 FROM sync_consent_seqs m WHERE m.kiosk_id = ?1 "
-		      "AND m.consent_seq = c.seq) ORDER BY c.seq",
-		  &sel);
+	cv = prep(db,
+	          "SELECT c.seq FROM consents c WHERE c.kiosk_id = ?1 AND NOT EXISTS "
+	          "(SELECT 1 FROM sync_consent_seqs m WHERE m.kiosk_id = ?1 "
+	          "AND m.consent_seq = c.seq) ORDER BY c.seq",
+	          &sel);
 	if (cv == 0)
-		cv = prep(db, "INSERT INTO sync_consent_seqs (kiosk_id, consent_seq, seq) "
-			      "VALUES (?1, ?2, ?3)",
-			  &ins);
+		cv = prep(db,
+		          "INSERT INTO sync_consent_seqs (kiosk_id, consent_seq, seq) "
+		          "VALUES (?1, ?2, ?3)",
+		          &ins);
 	if (cv < 0)
 		goto out;
 	sqlite3_bind_text(sel, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -523,10 +530,10 @@ static void gap_reason(sqlite3 *db, const char *kiosk, int64_t seq, char *out, s
 }
 
 static int quarantine_kiosk(sqlite3 *db, const char *kiosk, int64_t seq, const char *reason,
-			    int64_t now_wall_ms);
+                            int64_t now_wall_ms);
 
 static int build_batch(struct cv_store *store, const char *kiosk, bool first, int64_t after,
-		       size_t max_records, int64_t now_wall_ms, struct cv_sync_batch *b)
+                       size_t max_records, int64_t now_wall_ms, struct cv_sync_batch *b)
 {
 	sqlite3 *db = cv_store_db(store);
 	/* Another kiosk's records, held here: a hub forwarding upstream. */
@@ -562,18 +569,19 @@ static int build_batch(struct cv_store *store, const char *kiosk, bool first, in
 	/* A kiosk sends up to its last number; a hub forwards what it holds. */
 	if (cv == 0)
 		cv = query_int(db,
-			       own ? "SELECT last_seq FROM sequences WHERE kiosk_id = ?1"
-				   : "SELECT held_seq FROM sync_held WHERE kiosk_id = ?1",
-			       kiosk, 0, 0, &last);
+		               own ? "SELECT last_seq FROM sequences WHERE kiosk_id = ?1"
+		                   : "SELECT held_seq FROM sync_held WHERE kiosk_id = ?1",
+		               kiosk, 0, 0, &last);
 	if (cv < 0)
 		goto fail;
 	b->acked_seq = acked;
 
 	/* Retried records below the acknowledgement come first (lower seq). */
 	sqlite3_stmt *st;
-	cv = prep(db, "SELECT seq FROM sync_quarantine WHERE kiosk_id = ?1 AND retry = 1 "
-		      "AND seq <= ?2 ORDER BY seq LIMIT ?3",
-		  &st);
+	cv = prep(db,
+	          "SELECT seq FROM sync_quarantine WHERE kiosk_id = ?1 AND retry = 1 "
+	          "AND seq <= ?2 ORDER BY seq LIMIT ?3",
+	          &st);
 	if (cv < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -625,13 +633,13 @@ static int build_batch(struct cv_store *store, const char *kiosk, bool first, in
 				k->seq = seq;
 				if (slots[i].clash)
 					snprintf(k->reason, sizeof k->reason,
-						 "two records have this sequence");
+					         "two records have this sequence");
 				else if (slots[i].present)
 					snprintf(k->reason, sizeof k->reason,
-						 "a field is too long for sync");
+					         "a field is too long for sync");
 				else if (own)
 					snprintf(k->reason, sizeof k->reason,
-						 "no record with this sequence");
+					         "no record with this sequence");
 				else
 					gap_reason(db, kiosk, seq, k->reason, sizeof k->reason);
 				for (char *p = k->reason; *p; p++)
@@ -687,7 +695,7 @@ static int build_batch(struct cv_store *store, const char *kiosk, bool first, in
 			}
 		}
 		memmove(&b->records[i], &b->records[i + 1],
-			(b->record_count - i - 1) * sizeof b->records[0]);
+		        (b->record_count - i - 1) * sizeof b->records[0]);
 		b->record_count--;
 	}
 	exec(db, "COMMIT", "ending a read");
@@ -696,8 +704,8 @@ static int build_batch(struct cv_store *store, const char *kiosk, bool first, in
 	if (cv < 0)
 		goto fail;
 	for (size_t i = 0; i < requarantine_count; i++) {
-		cv = quarantine_kiosk(db, kiosk, requarantine[i], "not valid for sync",
-				      now_wall_ms);
+		cv =
+		    quarantine_kiosk(db, kiosk, requarantine[i], "not valid for sync", now_wall_ms);
 		if (cv < 0)
 			goto fail;
 	}
@@ -726,13 +734,13 @@ fail:
 }
 
 int cv_store_sync_next_batch(struct cv_store *store, size_t max_records, int64_t now_wall_ms,
-			     struct cv_sync_batch *b)
+                             struct cv_sync_batch *b)
 {
 	return build_batch(store, cv_store_kiosk_id(store), true, 0, max_records, now_wall_ms, b);
 }
 
-int cv_store_sync_next_batch_for(struct cv_store *store, const char *kiosk_id,
-				 size_t max_records, int64_t now_wall_ms, struct cv_sync_batch *b)
+int cv_store_sync_next_batch_for(struct cv_store *store, const char *kiosk_id, size_t max_records,
+                                 int64_t now_wall_ms, struct cv_sync_batch *b)
 {
 	if (!kiosk_id || !*kiosk_id) {
 		memset(b, 0, sizeof *b);
@@ -742,14 +750,14 @@ int cv_store_sync_next_batch_for(struct cv_store *store, const char *kiosk_id,
 }
 
 int cv_store_sync_batch_after(struct cv_store *store, int64_t after, size_t max_records,
-			      int64_t now_wall_ms, struct cv_sync_batch *b)
+                              int64_t now_wall_ms, struct cv_sync_batch *b)
 {
-	return build_batch(store, cv_store_kiosk_id(store), false, after, max_records,
-			   now_wall_ms, b);
+	return build_batch(store, cv_store_kiosk_id(store), false, after, max_records, now_wall_ms,
+	                   b);
 }
 
 int cv_store_sync_batch_done(struct cv_store *store, const struct cv_sync_batch *b,
-			     const struct cv_sync_reply *reply)
+                             const struct cv_sync_reply *reply)
 {
 	sqlite3 *db = cv_store_db(store);
 	int cv = exec(db, "BEGIN IMMEDIATE", "starting a write");
@@ -786,14 +794,14 @@ int cv_store_sync_batch_done(struct cv_store *store, const struct cv_sync_batch 
 }
 
 int cv_store_sync_quarantine(struct cv_store *store, int64_t seq, const char *reason,
-			     int64_t now_wall_ms)
+                             int64_t now_wall_ms)
 {
 	return quarantine_kiosk(cv_store_db(store), cv_store_kiosk_id(store), seq, reason,
-				now_wall_ms);
+	                        now_wall_ms);
 }
 
 int cv_store_sync_quarantine_for(struct cv_store *store, const char *kiosk_id, int64_t seq,
-				 const char *reason, int64_t now_wall_ms)
+                                 const char *reason, int64_t now_wall_ms)
 {
 	if (!kiosk_id || !*kiosk_id)
 		return CV_EINVAL;
@@ -801,13 +809,14 @@ int cv_store_sync_quarantine_for(struct cv_store *store, const char *kiosk_id, i
 }
 
 static int quarantine_kiosk(sqlite3 *db, const char *kiosk, int64_t seq, const char *reason,
-			    int64_t now_wall_ms)
+                            int64_t now_wall_ms)
 {
 	sqlite3_stmt *st;
-	int cv = prep(db, "INSERT INTO sync_quarantine (kiosk_id, seq, reason, wall_ms, retry) "
-			  "VALUES (?1, ?2, ?3, ?4, 0) ON CONFLICT (kiosk_id, seq) DO UPDATE SET "
-			  "reason = excluded.reason, wall_ms = excluded.wall_ms, retry = 0",
-		      &st);
+	int cv = prep(db,
+	              "INSERT INTO sync_quarantine (kiosk_id, seq, reason, wall_ms, retry) "
+	              "VALUES (?1, ?2, ?3, ?4, 0) ON CONFLICT (kiosk_id, seq) DO UPDATE SET "
+	              "reason = excluded.reason, wall_ms = excluded.wall_ms, retry = 0",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -820,7 +829,7 @@ static int quarantine_kiosk(sqlite3 *db, const char *kiosk, int64_t seq, const c
 		return cv_store_sqlite_error(db, rc, "quarantining a record");
 	char shown[CV_SYNC_REASON_MAX];
 	cv_log_warn("record %lld of %s quarantined: %s", (long long)seq, kiosk,
-		    cv_log_escape(reason ? reason : "", shown, sizeof shown));
+	            cv_log_escape(reason ? reason : "", shown, sizeof shown));
 	return 0;
 }
 
@@ -917,22 +926,23 @@ int cv_store_sync_set_result(struct cv_store *store, const char *result, int64_t
 }
 
 int cv_store_sync_foreach_quarantined(struct cv_store *store,
-				      int (*cb)(int64_t seq, const char *reason, bool retry,
-						void *ctx),
-				      void *ctx)
+                                      int (*cb)(int64_t seq, const char *reason, bool retry,
+                                                void *ctx),
+                                      void *ctx)
 {
 	sqlite3 *db = cv_store_db(store);
 	sqlite3_stmt *st;
-	int cv = prep(db, "SELECT seq, reason, retry FROM sync_quarantine WHERE kiosk_id = ?1 "
-			  "ORDER BY seq",
-		      &st);
+	int cv = prep(db,
+	              "SELECT seq, reason, retry FROM sync_quarantine WHERE kiosk_id = ?1 "
+	              "ORDER BY seq",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, cv_store_kiosk_id(store), -1, SQLITE_TRANSIENT);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cv = cb(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-			sqlite3_column_int(st, 2) != 0, ctx);
+		        sqlite3_column_int(st, 2) != 0, ctx);
 		if (cv != 0)
 			break;
 	}
@@ -943,7 +953,7 @@ int cv_store_sync_foreach_quarantined(struct cv_store *store,
 }
 
 int cv_store_sync_fix_clock(struct cv_store *store, const struct cv_stamp *now,
-			    int64_t trusted_wall_ms, const char *source, bool *recorded)
+                            int64_t trusted_wall_ms, const char *source, bool *recorded)
 {
 	static const char untrusted_sql[] =
 	    "SELECT EXISTS (SELECT 1 FROM taps WHERE kiosk_id = ?1 AND boot_id = ?2 "
@@ -962,8 +972,7 @@ int cv_store_sync_fix_clock(struct cv_store *store, const struct cv_stamp *now,
 	int cv = exec(db, "BEGIN IMMEDIATE", "starting a clock fix");
 	if (cv < 0)
 		return cv;
-	cv = prep(db, "SELECT count(*) FROM clock_fixes WHERE kiosk_id = ?1 AND boot_id = ?2",
-		  &st);
+	cv = prep(db, "SELECT count(*) FROM clock_fixes WHERE kiosk_id = ?1 AND boot_id = ?2", &st);
 	if (cv < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -986,9 +995,10 @@ int cv_store_sync_fix_clock(struct cv_store *store, const struct cv_stamp *now,
 	cv = cv_store_next_seq(store, &seq);
 	if (cv < 0)
 		goto fail;
-	cv = prep(db, "INSERT INTO clock_fixes (kiosk_id, seq, boot_id, mono_ms, wall_ms, "
-		      "wall_trusted, trusted_wall_ms, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		  &st);
+	cv = prep(db,
+	          "INSERT INTO clock_fixes (kiosk_id, seq, boot_id, mono_ms, wall_ms, "
+	          "wall_trusted, trusted_wall_ms, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	          &st);
 	if (cv < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, kiosk, -1, SQLITE_TRANSIENT);
@@ -1010,7 +1020,7 @@ int cv_store_sync_fix_clock(struct cv_store *store, const struct cv_stamp *now,
 		goto fail;
 	*recorded = true;
 	cv_log_info("clock fix for boot %s: trusted time is %+lld ms from the kiosk's (%s)",
-		    now->boot_id, (long long)(trusted_wall_ms - now->wall_ms), source);
+	            now->boot_id, (long long)(trusted_wall_ms - now->wall_ms), source);
 	return 0;
 
 fail:
@@ -1019,15 +1029,16 @@ fail:
 }
 
 int cv_store_sync_record_time(struct cv_store *store, const char *kiosk_id, int64_t seq,
-			      int64_t *wall_ms, bool *corrected)
+                              int64_t *wall_ms, bool *corrected)
 {
 	sqlite3 *db = cv_store_db(store);
 	sqlite3_stmt *st;
 	*wall_ms = 0;
 	*corrected = false;
-	int cv = prep(db, "SELECT corrected_wall_ms, fix_seq IS NOT NULL AND wall_trusted = 0 "
-			  "FROM record_times WHERE kiosk_id = ?1 AND seq = ?2",
-		      &st);
+	int cv = prep(db,
+	              "SELECT corrected_wall_ms, fix_seq IS NOT NULL AND wall_trusted = 0 "
+	              "FROM record_times WHERE kiosk_id = ?1 AND seq = ?2",
+	              &st);
 	if (cv < 0)
 		return cv;
 	sqlite3_bind_text(st, 1, kiosk_id, -1, SQLITE_TRANSIENT);
@@ -1046,7 +1057,7 @@ int cv_store_sync_record_time(struct cv_store *store, const char *kiosk_id, int6
 /* ---- the receiving side ---- */
 
 int cv_store_sync_foreach_held(struct cv_store *store,
-			       int (*cb)(const char *kiosk_id, int64_t held, void *ctx), void *ctx)
+                               int (*cb)(const char *kiosk_id, int64_t held, void *ctx), void *ctx)
 {
 	sqlite3 *db = cv_store_db(store);
 	sqlite3_stmt *st;
@@ -1068,14 +1079,14 @@ int cv_store_sync_foreach_held(struct cv_store *store,
 int cv_store_sync_held(struct cv_store *store, const char *kiosk_id, int64_t *held)
 {
 	return query_int(cv_store_db(store), "SELECT held_seq FROM sync_held WHERE kiosk_id = ?1",
-			 kiosk_id, 0, 0, held);
+	                 kiosk_id, 0, 0, held);
 }
 
-static void reply_refuse(struct cv_sync_reply *r, const char *code, int64_t held,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reply_refuse(struct cv_sync_reply *r, const char *code, int64_t held, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
 
-static void reply_refuse(struct cv_sync_reply *r, const char *code, int64_t held,
-			 const char *fmt, ...)
+static void reply_refuse(struct cv_sync_reply *r, const char *code, int64_t held, const char *fmt,
+                         ...)
 {
 	va_list ap;
 	r->ok = false;
@@ -1106,15 +1117,15 @@ static void merge_stmts_done(struct merge_stmts *m)
 }
 
 static int merge_person(sqlite3 *db, struct merge_stmts *m, const struct cv_sync_person *p,
-			int64_t now_wall_ms, int64_t *id)
+                        int64_t now_wall_ms, int64_t *id)
 {
 	static const char *const find[] = {
-		"SELECT id, updated_wall_ms FROM people WHERE external_id = ?1",
-		"SELECT id, updated_wall_ms FROM people WHERE email = ?2 COLLATE NOCASE "
-		"AND (?1 IS NULL OR external_id IS NULL) ORDER BY id LIMIT 1",
-		"SELECT id, updated_wall_ms FROM people WHERE name = ?3 AND organization = ?4 "
-		"AND (?1 IS NULL OR external_id IS NULL) AND (?2 IS NULL OR email IS NULL) "
-		"ORDER BY id LIMIT 1",
+	    "SELECT id, updated_wall_ms FROM people WHERE external_id = ?1",
+	    "SELECT id, updated_wall_ms FROM people WHERE email = ?2 COLLATE NOCASE "
+	    "AND (?1 IS NULL OR external_id IS NULL) ORDER BY id LIMIT 1",
+	    "SELECT id, updated_wall_ms FROM people WHERE name = ?3 AND organization = ?4 "
+	    "AND (?1 IS NULL OR external_id IS NULL) AND (?2 IS NULL OR email IS NULL) "
+	    "ORDER BY id LIMIT 1",
 	};
 	const char *ext = p->has_external_id ? p->external_id : NULL;
 	const char *email = p->has_email ? p->email : NULL;
@@ -1143,19 +1154,22 @@ static int merge_person(sqlite3 *db, struct merge_stmts *m, const struct cv_sync
 	sqlite3_stmt *st;
 	int cv;
 	if (!found) {
-		cv = cached(db, &m->insert, "INSERT INTO people (external_id, name, organization, role, email, "
-			      "created_wall_ms, updated_wall_ms) VALUES (?1, ?3, ?4, ?5, ?2, ?6, ?7)");
+		cv =
+		    cached(db, &m->insert,
+		           "INSERT INTO people (external_id, name, organization, role, email, "
+		           "created_wall_ms, updated_wall_ms) VALUES (?1, ?3, ?4, ?5, ?2, ?6, ?7)");
 		st = m->insert;
 	} else {
 		/* The later edit wins for the fields every row has; an id or
 		 * email is only ever added, never cleared. */
-		cv = cached(db, &m->update, "UPDATE people SET "
-			      "name = CASE WHEN ?7 > updated_wall_ms THEN ?3 ELSE name END, "
-			      "organization = CASE WHEN ?7 > updated_wall_ms THEN ?4 "
-			      "ELSE organization END, "
-			      "role = CASE WHEN ?7 > updated_wall_ms THEN ?5 ELSE role END, "
-			      "external_id = COALESCE(external_id, ?1), email = COALESCE(email, ?2), "
-			      "updated_wall_ms = max(updated_wall_ms, ?7) WHERE id = ?8");
+		cv = cached(db, &m->update,
+		            "UPDATE people SET "
+		            "name = CASE WHEN ?7 > updated_wall_ms THEN ?3 ELSE name END, "
+		            "organization = CASE WHEN ?7 > updated_wall_ms THEN ?4 "
+		            "ELSE organization END, "
+		            "role = CASE WHEN ?7 > updated_wall_ms THEN ?5 ELSE role END, "
+		            "external_id = COALESCE(external_id, ?1), email = COALESCE(email, ?2), "
+		            "updated_wall_ms = max(updated_wall_ms, ?7) WHERE id = ?8");
 		st = m->update;
 	}
 	if (cv < 0)
@@ -1177,8 +1191,8 @@ static int merge_person(sqlite3 *db, struct merge_stmts *m, const struct cv_sync
 	/* Badges: bound here when the server has never seen the UID; one
 	 * bound to someone else stays theirs (the server's roster decides). */
 	cv = cached(db, &m->badge,
-		    "INSERT INTO badges (uid, person_id, bound_wall_ms) VALUES (?1, ?2, ?3) "
-		    "ON CONFLICT (uid) DO NOTHING");
+	            "INSERT INTO badges (uid, person_id, bound_wall_ms) VALUES (?1, ?2, ?3) "
+	            "ON CONFLICT (uid) DO NOTHING");
 	if (cv < 0)
 		return cv;
 	st = m->badge;
@@ -1301,50 +1315,53 @@ static int insert_record(struct ingest *in, const struct cv_sync_record *r)
 static int ingest_prepare(struct ingest *in)
 {
 	static const char *const sql[] = {
-		"INSERT INTO taps (kiosk_id, seq, " REC_CLOCK ", zone, uid, ndef_id, person_id) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-		"INSERT INTO checkins (kiosk_id, seq, " REC_CLOCK ", zone, person_id, day, tap_seq) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-		"INSERT INTO encounters (kiosk_id, seq, " REC_CLOCK ", zone, person_a, person_b, "
-		"a_tap_seq, b_tap_seq, answer) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-		"INSERT INTO answers (kiosk_id, seq, " REC_CLOCK ", encounter_seq, answer) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		"INSERT INTO clock_fixes (kiosk_id, seq, " REC_CLOCK ", trusted_wall_ms, source) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		"INSERT INTO consents (kiosk_id, seq, " REC_CLOCK ", person_id, consent, show_name, "
-		"tap_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "INSERT INTO taps (kiosk_id, seq, " REC_CLOCK ", zone, uid, ndef_id, person_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "INSERT INTO checkins (kiosk_id, seq, " REC_CLOCK ", zone, person_id, day, tap_seq) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "INSERT INTO encounters (kiosk_id, seq, " REC_CLOCK ", zone, person_a, person_b, "
+	    "a_tap_seq, b_tap_seq, answer) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	    "INSERT INTO answers (kiosk_id, seq, " REC_CLOCK ", encounter_seq, answer) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "INSERT INTO clock_fixes (kiosk_id, seq, " REC_CLOCK ", trusted_wall_ms, source) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "INSERT INTO consents (kiosk_id, seq, " REC_CLOCK ", person_id, consent, show_name, "
+	    "tap_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	};
 	for (size_t i = 0; i < 6; i++) {
 		int cv = prep(in->db, sql[i], &in->ins[i]);
 		if (cv < 0)
 			return cv;
 	}
-	int cv = prep(in->db, "INSERT INTO sync_consent_seqs (kiosk_id, consent_seq, seq) "
-			      "VALUES (?1, ?2, ?3)",
-		      &in->consent_seq);
+	int cv = prep(in->db,
+	              "INSERT INTO sync_consent_seqs (kiosk_id, consent_seq, seq) "
+	              "VALUES (?1, ?2, ?3)",
+	              &in->consent_seq);
 	if (cv == 0)
 		cv = prep(in->db,
-			  "UPDATE people SET consent = ?2, show_name = ?3, consent_wall_ms = ?4 "
-			  "WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM consents c "
-			  "WHERE c.person_id = ?1 AND (c.wall_ms > ?4 OR (c.wall_ms = ?4 AND "
-			  "(c.kiosk_id > ?5 OR (c.kiosk_id = ?5 AND c.seq > ?6)))))",
-			  &in->consent_apply);
+		          "UPDATE people SET consent = ?2, show_name = ?3, consent_wall_ms = ?4 "
+		          "WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM consents c "
+		          "WHERE c.person_id = ?1 AND (c.wall_ms > ?4 OR (c.wall_ms = ?4 AND "
+		          "(c.kiosk_id > ?5 OR (c.kiosk_id = ?5 AND c.seq > ?6)))))",
+		          &in->consent_apply);
 	/* A hub that skipped this number upstream forwards it once it arrives. */
 	if (cv == 0)
-		cv = prep(in->db, "UPDATE sync_quarantine SET retry = 1 "
-				  "WHERE kiosk_id = ?1 AND seq = ?2",
-			  &in->forward_retry);
+		cv = prep(in->db,
+		          "UPDATE sync_quarantine SET retry = 1 "
+		          "WHERE kiosk_id = ?1 AND seq = ?2",
+		          &in->forward_retry);
 	if (cv == 0)
 		cv = prep(in->db, "SELECT 1 FROM sync_gaps WHERE kiosk_id = ?1 AND seq = ?2",
-			  &in->gap_get);
+		          &in->gap_get);
 	if (cv == 0)
 		cv = prep(in->db, "DELETE FROM sync_gaps WHERE kiosk_id = ?1 AND seq = ?2",
-			  &in->gap_del);
+		          &in->gap_del);
 	if (cv == 0)
-		cv = prep(in->db, "INSERT INTO sync_gaps (kiosk_id, seq, reason, wall_ms) "
-				  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-			  &in->gap_put);
+		cv = prep(in->db,
+		          "INSERT INTO sync_gaps (kiosk_id, seq, reason, wall_ms) "
+		          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+		          &in->gap_put);
 	return cv;
 }
 
@@ -1363,7 +1380,7 @@ static void ingest_finish(struct ingest *in)
 }
 
 static int gap_op(struct ingest *in, sqlite3_stmt *st, int64_t seq, const char *reason,
-		  int64_t wall, bool *row)
+                  int64_t wall, bool *row)
 {
 	sqlite3_bind_text(st, 1, in->b->kiosk_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, seq);
@@ -1394,8 +1411,9 @@ static const char *refusal_reason(int rc, const struct cv_sync_record *r)
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 		return "another record with this kiosk and sequence is held";
 	case SQLITE_CONSTRAINT_UNIQUE:
-		return r->kind == CV_SYNC_CLOCK_FIX ? "this boot already has a clock fix"
-						    : "another record with this kiosk and sequence is held";
+		return r->kind == CV_SYNC_CLOCK_FIX
+		           ? "this boot already has a clock fix"
+		           : "another record with this kiosk and sequence is held";
 	default: return "the server's store refused it";
 	}
 }
@@ -1413,8 +1431,8 @@ static int item_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
-			 int64_t now_wall_ms, size_t wire_bytes, struct cv_sync_reply *reply)
+int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b, int64_t now_wall_ms,
+                         size_t wire_bytes, struct cv_sync_reply *reply)
 {
 	sqlite3 *db = cv_store_db(store);
 	struct ingest in = {.db = db, .b = b};
@@ -1442,8 +1460,8 @@ int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
 		if (items[i].seq == items[i - 1].seq) {
 			cv_store_sync_held(store, b->kiosk_id, &held);
 			reply_refuse(reply, "bad_batch", held,
-				     "sequence %lld is both a record and a skip",
-				     (long long)items[i].seq);
+			             "sequence %lld is both a record and a skip",
+			             (long long)items[i].seq);
 			free(items);
 			free(in.person_ids);
 			return 0;
@@ -1493,13 +1511,13 @@ int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
 			rollback(db);
 			if (missing == held + 1)
 				reply_refuse(reply, "out_of_order", held,
-					     "the server holds up to sequence %lld; this batch "
-					     "starts at %lld",
-					     (long long)held, (long long)it->seq);
+				             "the server holds up to sequence %lld; this batch "
+				             "starts at %lld",
+				             (long long)held, (long long)it->seq);
 			else
 				reply_refuse(reply, "bad_batch", held,
-					     "sequence %lld is missing inside the batch",
-					     (long long)missing);
+				             "sequence %lld is missing inside the batch",
+				             (long long)missing);
 			cv = 0;
 			goto out;
 		} else {
@@ -1535,8 +1553,8 @@ int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
 	if (reply->rejected_count > 0) {
 		rollback(db);
 		reply_refuse(reply, "rejected", held,
-			     "%zu record(s) refused for good; nothing of this batch was stored",
-			     reply->rejected_count);
+		             "%zu record(s) refused for good; nothing of this batch was stored",
+		             reply->rejected_count);
 		reply->stored = reply->duplicates = 0;
 		cv = 0;
 		goto out;
@@ -1545,16 +1563,17 @@ int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
 	if (b->record_count > 0 && reply->stored == 0 && new_held == held && fresh_skips == 0) {
 		rollback(db);
 		reply_refuse(reply, "replayed", held,
-			     "every record of this batch is held already (up to sequence %lld)",
-			     (long long)held);
+		             "every record of this batch is held already (up to sequence %lld)",
+		             (long long)held);
 		reply->duplicates = 0;
 		cv = 0;
 		goto out;
 	}
 	sqlite3_stmt *st;
-	cv = prep(db, "INSERT INTO sync_held (kiosk_id, held_seq) VALUES (?1, ?2) "
-		      "ON CONFLICT (kiosk_id) DO UPDATE SET held_seq = excluded.held_seq",
-		  &st);
+	cv = prep(db,
+	          "INSERT INTO sync_held (kiosk_id, held_seq) VALUES (?1, ?2) "
+	          "ON CONFLICT (kiosk_id) DO UPDATE SET held_seq = excluded.held_seq",
+	          &st);
 	if (cv < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, b->kiosk_id, -1, SQLITE_TRANSIENT);
@@ -1565,9 +1584,10 @@ int cv_store_sync_ingest(struct cv_store *store, const struct cv_sync_batch *b,
 		cv = cv_store_sqlite_error(db, rc, "saving what is held");
 		goto fail;
 	}
-	cv = prep(db, "INSERT INTO sync_batches (kiosk_id, held_before, held_after, stored, "
-		      "duplicates, bytes, wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		  &st);
+	cv = prep(db,
+	          "INSERT INTO sync_batches (kiosk_id, held_before, held_after, stored, "
+	          "duplicates, bytes, wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	          &st);
 	if (cv < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, b->kiosk_id, -1, SQLITE_TRANSIENT);

@@ -29,22 +29,22 @@
 #define RESYNC_MAX 5
 
 static const char *const outcome_names[] = {
-	[CV_SYNC_DONE] = "done",
-	[CV_SYNC_QUARANTINED] = "quarantined",
-	[CV_SYNC_UNREACHABLE] = "unreachable",
-	[CV_SYNC_TLS] = "tls",
-	[CV_SYNC_CLOCK] = "clock",
-	[CV_SYNC_BAD_TOKEN] = "bad-token",
-	[CV_SYNC_REFUSED] = "refused",
-	[CV_SYNC_STOPPED] = "stopped",
-	[CV_SYNC_FAILED] = "failed",
+    [CV_SYNC_DONE] = "done",
+    [CV_SYNC_QUARANTINED] = "quarantined",
+    [CV_SYNC_UNREACHABLE] = "unreachable",
+    [CV_SYNC_TLS] = "tls",
+    [CV_SYNC_CLOCK] = "clock",
+    [CV_SYNC_BAD_TOKEN] = "bad-token",
+    [CV_SYNC_REFUSED] = "refused",
+    [CV_SYNC_STOPPED] = "stopped",
+    [CV_SYNC_FAILED] = "failed",
 };
 
 const char *cv_sync_outcome_name(enum cv_sync_outcome outcome)
 {
 	return (unsigned)outcome < sizeof outcome_names / sizeof outcome_names[0]
-		       ? outcome_names[outcome]
-		       : "unknown";
+	           ? outcome_names[outcome]
+	           : "unknown";
 }
 
 int cv_sync_global_init(void)
@@ -72,7 +72,8 @@ int cv_sync_read_token(const char *path, char *token, size_t size, char *err, si
 	struct stat st;
 	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
 		close(fd);
-		snprintf(err, errlen, "the token file %s may be read by others: chmod 600 it", path);
+		snprintf(err, errlen, "the token file %s may be read by others: chmod 600 it",
+		         path);
 		return CV_EPERM;
 	}
 	char buf[CV_SYNC_TOKEN_MAX + 2];
@@ -89,7 +90,8 @@ int cv_sync_read_token(const char *path, char *token, size_t size, char *err, si
 	for (size_t i = 0; i < len; i++)
 		printable = printable && buf[i] > ' ' && buf[i] <= '~';
 	if (!printable || len >= size || len >= CV_SYNC_TOKEN_MAX) {
-		snprintf(err, errlen, "the token file %s does not hold one token on one line", path);
+		snprintf(err, errlen, "the token file %s does not hold one token on one line",
+		         path);
 		return CV_EINVAL;
 	}
 	memcpy(token, buf, len + 1);
@@ -123,7 +125,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ctx)
 }
 
 static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
+                       curl_off_t ulnow)
 {
 	(void)dltotal;
 	(void)dlnow;
@@ -159,7 +161,7 @@ static bool clock_not_yet_valid(const char *text)
 }
 
 static enum attempt classify_curl(struct client *c, CURLcode rc, char *reason, size_t len,
-				  enum cv_sync_outcome *fatal)
+                                  enum cv_sync_outcome *fatal)
 {
 	const char *detail = c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc);
 	char shown[200];
@@ -172,16 +174,20 @@ static enum attempt classify_curl(struct client *c, CURLcode rc, char *reason, s
 	case CURLE_SSL_ISSUER_ERROR:
 		if (clock_not_yet_valid(detail)) {
 			*fatal = CV_SYNC_CLOCK;
-			snprintf(reason, len, "the kiosk clock is wrong: set the time (the server's "
-					      "certificate is not yet valid)");
+			snprintf(reason, len,
+			         "the kiosk clock is wrong: set the time (the server's "
+			         "certificate is not yet valid)");
 		} else if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
 			*fatal = CV_SYNC_TLS;
-			snprintf(reason, len, "TLS failure: the server's public key is not the one "
-					      "pinned in [sync] pinned_pubkey");
+			snprintf(reason, len,
+			         "TLS failure: the server's public key is not the one "
+			         "pinned in [sync] pinned_pubkey");
 		} else {
 			*fatal = CV_SYNC_TLS;
-			snprintf(reason, len, "TLS failure: the server's certificate or key was "
-					      "not accepted (%.120s)", shown);
+			snprintf(reason, len,
+			         "TLS failure: the server's certificate or key was "
+			         "not accepted (%.120s)",
+			         shown);
 		}
 		return AT_FATAL;
 	case CURLE_UNSUPPORTED_PROTOCOL:
@@ -205,8 +211,8 @@ static enum attempt classify_curl(struct client *c, CURLcode rc, char *reason, s
 }
 
 static enum attempt post(struct client *c, const unsigned char *body, size_t len, long *status,
-			 struct buf *reply, char *reason, size_t reason_len,
-			 enum cv_sync_outcome *fatal)
+                         struct buf *reply, char *reason, size_t reason_len,
+                         enum cv_sync_outcome *fatal)
 {
 	memset(reply, 0, sizeof *reply);
 	c->curl_err[0] = '\0';
@@ -245,9 +251,8 @@ static void report(struct client *c, const char *state)
 	struct cv_sync_counts counts;
 	if (cv_store_sync_counts(c->store, &counts) != 0)
 		counts.pending = -1;
-	struct cv_sync_progress p = {.pending = counts.pending,
-				     .records_sent = c->res->records_sent,
-				     .state = state};
+	struct cv_sync_progress p = {
+	    .pending = counts.pending, .records_sent = c->res->records_sent, .state = state};
 	c->opt->progress(&p, c->opt->progress_ctx);
 }
 
@@ -296,11 +301,15 @@ static int client_setup(struct client *c)
 		return CV_ENOMEM;
 	size_t n = strlen(cfg->sync_url);
 	snprintf(c->url, sizeof c->url, "%s%sv1/batch", cfg->sync_url,
-		 n > 0 && cfg->sync_url[n - 1] == '/' ? "" : "/");
+	         n > 0 && cfg->sync_url[n - 1] == '/' ? "" : "/");
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->opt->token);
 	snprintf(kiosk, sizeof kiosk, "X-Convene-Kiosk: %s", cfg->kiosk_id);
-	const char *const lines[] = {"Content-Type: application/json", "Content-Encoding: gzip",
-				     "Accept: application/json", "Expect:", auth, kiosk};
+	const char *const lines[] = {"Content-Type: application/json",
+	                             "Content-Encoding: gzip",
+	                             "Accept: application/json",
+	                             "Expect:",
+	                             auth,
+	                             kiosk};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		struct curl_slist *h = curl_slist_append(c->headers, lines[i]);
 		if (!h)
@@ -347,7 +356,7 @@ static void learn_time(struct client *c, int64_t server_time_ms)
 	int64_t trusted = now.wall_trusted ? now.wall_ms : server_time_ms + (int64_t)(total * 500);
 	bool recorded = false;
 	if (cv_store_sync_fix_clock(c->store, &now, trusted, now.wall_trusted ? "ntp" : "server",
-				    &recorded) == 0 &&
+	                            &recorded) == 0 &&
 	    recorded)
 		c->res->clock_fixed = true;
 }
@@ -382,7 +391,7 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 		if (rc == CV_EINVAL)
 			cv_sync_batch_validate(b, why, sizeof why);
 		snprintf(reason, sizeof reason, "cannot encode a batch: %s%s%s", cv_strerror(rc),
-			 why[0] ? ": " : "", why);
+		         why[0] ? ": " : "", why);
 		set_outcome(res, CV_SYNC_FAILED, reason);
 		return 0;
 	}
@@ -395,12 +404,14 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 		long status = 0;
 		struct buf body;
 		enum cv_sync_outcome fatal = CV_SYNC_FAILED;
-		enum attempt at = post(c, gz, gz_len, &status, &body, reason, sizeof reason, &fatal);
+		enum attempt at =
+		    post(c, gz, gz_len, &status, &body, reason, sizeof reason, &fatal);
 		struct cv_sync_reply reply;
 		memset(&reply, 0, sizeof reply);
 		char perr[160] = "";
-		bool parsed = at == AT_REPLY && body.data &&
-			      cv_sync_reply_decode(body.data, body.len, &reply, perr, sizeof perr) == 0;
+		bool parsed =
+		    at == AT_REPLY && body.data &&
+		    cv_sync_reply_decode(body.data, body.len, &reply, perr, sizeof perr) == 0;
 		free(body.data);
 		if (at == AT_FATAL) {
 			set_outcome(res, fatal, reason);
@@ -427,19 +438,20 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 				/* The server holds a different prefix than we thought:
 				 * start again from its acknowledgement. */
 				cv_log_info("server: %s; resuming after sequence %lld", msg,
-					    (long long)reply.acked_seq);
+				            (long long)reply.acked_seq);
 				int cv = strcmp(reply.error, "replayed") == 0
-						 ? cv_store_sync_batch_done(c->store, b, &reply)
-						 : cv_store_sync_set_acked_for(c->store, b->kiosk_id,
-									       reply.acked_seq);
+				             ? cv_store_sync_batch_done(c->store, b, &reply)
+				             : cv_store_sync_set_acked_for(c->store, b->kiosk_id,
+				                                           reply.acked_seq);
 				cv_sync_reply_free(&reply);
 				if (cv < 0) {
 					set_outcome(res, CV_SYNC_FAILED, cv_strerror(cv));
 					break;
 				}
 				if (++*resyncs > RESYNC_MAX) {
-					set_outcome(res, CV_SYNC_REFUSED,
-						    "server refused: its acknowledgement keeps moving");
+					set_outcome(
+					    res, CV_SYNC_REFUSED,
+					    "server refused: its acknowledgement keeps moving");
 					break;
 				}
 				go_on = 1;
@@ -465,8 +477,8 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 			if ((status == 400 || status == 413) && b->record_count > 1) {
 				/* Find the record the server refuses by halving. */
 				c->batch_size = (int)b->record_count / 2;
-				cv_log_warn("server refused a batch (%ld: %s); trying %d records", status,
-					    msg, c->batch_size);
+				cv_log_warn("server refused a batch (%ld: %s); trying %d records",
+				            status, msg, c->batch_size);
 				cv_sync_reply_free(&reply);
 				go_on = 1;
 				break;
@@ -474,10 +486,11 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 			if ((status == 400 || status == 413) && b->record_count == 1) {
 				char why[CV_SYNC_REASON_MAX];
 				snprintf(why, sizeof why, "server refused (%ld): %.180s", status,
-					 parsed && reply.message[0] ? reply.message : "bad request");
+				         parsed && reply.message[0] ? reply.message
+				                                    : "bad request");
 				int cv = cv_store_sync_quarantine_for(c->store, b->kiosk_id,
-								      b->records[0].seq, why,
-								      cv_clock_stamp().wall_ms);
+				                                      b->records[0].seq, why,
+				                                      cv_clock_stamp().wall_ms);
 				res->quarantined++;
 				cv_sync_reply_free(&reply);
 				if (cv < 0) {
@@ -488,27 +501,29 @@ static int send_batch(struct client *c, struct cv_sync_batch *b, int *resyncs)
 				break;
 			}
 			if (status == 401 || status == 403) {
-				snprintf(reason, sizeof reason, "bad token: the server refused this "
-								"kiosk's token (%.150s)",
-					 parsed && msg[0] ? msg : "no reason given");
+				snprintf(reason, sizeof reason,
+				         "bad token: the server refused this "
+				         "kiosk's token (%.150s)",
+				         parsed && msg[0] ? msg : "no reason given");
 				set_outcome(res, CV_SYNC_BAD_TOKEN, reason);
 				cv_sync_reply_free(&reply);
 				break;
 			}
 			if (status >= 400 && status < 500 && status != 408 && status != 429) {
-				snprintf(reason, sizeof reason, "server refused (%ld): %.180s", status,
-					 parsed && msg[0] ? msg : "no reason given");
+				snprintf(reason, sizeof reason, "server refused (%ld): %.180s",
+				         status, parsed && msg[0] ? msg : "no reason given");
 				set_outcome(res, CV_SYNC_REFUSED, reason);
 				cv_sync_reply_free(&reply);
 				break;
 			}
 			/* 5xx, 408, 429, or a 200 whose body did not arrive whole. */
 			if (status == 200)
-				snprintf(reason, sizeof reason, "unreadable reply from the server (%.150s)",
-					 perr[0] ? perr : "not a reply");
+				snprintf(reason, sizeof reason,
+				         "unreadable reply from the server (%.150s)",
+				         perr[0] ? perr : "not a reply");
 			else
 				snprintf(reason, sizeof reason, "server error %ld: %.180s", status,
-					 parsed && msg[0] ? msg : "no reason given");
+				         parsed && msg[0] ? msg : "no reason given");
 			cv_sync_reply_free(&reply);
 		}
 		if (limit > 0 && attempt + 1 >= limit) {
@@ -542,9 +557,9 @@ static bool run_kiosk(struct client *c, const char *kiosk)
 		}
 		struct cv_sync_batch b;
 		int cv = own ? cv_store_sync_next_batch(store, (size_t)c->batch_size,
-							cv_clock_stamp().wall_ms, &b)
-			     : cv_store_sync_next_batch_for(store, kiosk, (size_t)c->batch_size,
-							    cv_clock_stamp().wall_ms, &b);
+		                                        cv_clock_stamp().wall_ms, &b)
+		             : cv_store_sync_next_batch_for(store, kiosk, (size_t)c->batch_size,
+		                                            cv_clock_stamp().wall_ms, &b);
 		if (cv < 0) {
 			set_outcome(out, CV_SYNC_FAILED, cv_strerror(cv));
 			return false;
@@ -568,8 +583,8 @@ static bool run_kiosk(struct client *c, const char *kiosk)
 		/* A smaller batch found what the server refused; grow back. */
 		if (c->batch_size < c->cfg->sync_batch_size)
 			c->batch_size = c->batch_size * 2 > c->cfg->sync_batch_size
-						? c->cfg->sync_batch_size
-						: c->batch_size * 2;
+			                    ? c->cfg->sync_batch_size
+			                    : c->batch_size * 2;
 	}
 	return true;
 }
@@ -600,7 +615,7 @@ static int collect_held(const char *kiosk_id, int64_t held, void *ctx)
 }
 
 int cv_sync_run(struct cv_store *store, const struct cv_sync_options *opt,
-		struct cv_sync_result *out)
+                struct cv_sync_result *out)
 {
 	struct client c = {.store = store, .opt = opt, .res = out};
 
@@ -628,9 +643,9 @@ int cv_sync_run(struct cv_store *store, const struct cv_sync_options *opt,
 		struct cv_sync_counts counts;
 		if (cv_store_sync_counts(store, &counts) == 0 && counts.quarantined > 0) {
 			snprintf(out->reason, sizeof out->reason,
-				 "%lld record(s) in quarantine after the server refused them "
-				 "(see convene status)",
-				 (long long)counts.quarantined);
+			         "%lld record(s) in quarantine after the server refused them "
+			         "(see convene status)",
+			         (long long)counts.quarantined);
 			out->outcome = CV_SYNC_QUARANTINED;
 		} else {
 			out->outcome = CV_SYNC_DONE;
@@ -643,7 +658,7 @@ done:;
 	char line[CV_SYNC_REASON_MAX];
 	if (out->outcome == CV_SYNC_DONE)
 		snprintf(line, sizeof line, "ok: %lld records sent, nothing pending",
-			 (long long)out->records_sent);
+		         (long long)out->records_sent);
 	else
 		snprintf(line, sizeof line, "%s", out->reason);
 	cv_store_sync_set_result(store, line, cv_clock_stamp().wall_ms);

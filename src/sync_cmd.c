@@ -49,8 +49,8 @@ static bool valid_kiosk_id(const char *v)
 int cv_sync_cmd_sync(const struct cv_config *cfg, int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"retry-quarantined", no_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
+	    {"retry-quarantined", no_argument, NULL, 'R'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool retry = false;
 	int c;
@@ -122,9 +122,9 @@ static void on_signal(int sig)
 int cv_sync_cmd_serve(const struct cv_config *cfg, int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{"listen", required_argument, NULL, 'L'},
-		{"import", required_argument, NULL, 'I'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'L'},
+	    {"import", required_argument, NULL, 'I'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *listen = NULL, *import = NULL;
 	int c;
@@ -137,7 +137,7 @@ int cv_sync_cmd_serve(const struct cv_config *cfg, int argc, char **argv)
 			import = optarg;
 		else
 			return usage("unknown option or missing value '%s' for serve",
-				     argv[optind - 1]);
+			             argv[optind - 1]);
 	}
 	if (optind < argc)
 		return usage("serve takes no argument '%s'", argv[optind]);
@@ -150,7 +150,7 @@ int cv_sync_cmd_serve(const struct cv_config *cfg, int argc, char **argv)
 		}
 		if (created)
 			cv_log_info("created the server's key pair; kiosks seal bundles with %s",
-				    cfg->serve_public_key_file);
+			            cfg->serve_public_key_file);
 	}
 	if (import) {
 		struct cv_store *store;
@@ -212,9 +212,10 @@ int cv_sync_cmd_add_kiosk(const struct cv_config *cfg, int argc, char **argv)
 	printf("%s\n", token);
 	fflush(stdout);
 	memset(token, 0, sizeof token);
-	fprintf(stderr, "convene: %s %s added; put the token above in its [sync] token_file "
-			"(chmod 600)\n",
-		hub ? "hub" : "kiosk", argv[1]);
+	fprintf(stderr,
+	        "convene: %s %s added; put the token above in its [sync] token_file "
+	        "(chmod 600)\n",
+	        hub ? "hub" : "kiosk", argv[1]);
 	return 0;
 }
 
@@ -234,8 +235,8 @@ int cv_sync_cmd_export_bundle(const struct cv_config *cfg, const char *out)
 		return 1;
 	}
 	printf("wrote %s: %s bundle of %lld records in %lld batches (%zu bytes)\n", out,
-	       st.sealed ? "a sealed" : "an unsealed", (long long)st.records,
-	       (long long)st.batches, st.bytes);
+	       st.sealed ? "a sealed" : "an unsealed", (long long)st.records, (long long)st.batches,
+	       st.bytes);
 	return 0;
 }
 
@@ -252,11 +253,11 @@ static int print_quarantined(int64_t seq, const char *reason, bool retry, void *
 	cv_log_escape(reason ? reason : "", shown, sizeof shown);
 	if (w->f)
 		fprintf(w->f, "  quarantined seq %lld%s: %s\n", (long long)seq,
-			retry ? " (retry next sync)" : "", shown);
+		        retry ? " (retry next sync)" : "", shown);
 	if (w->arr)
-		json_array_append_new(w->arr, json_pack("{s:I, s:s, s:b}", "seq", (json_int_t)seq,
-							"reason", reason ? reason : "", "retry",
-							retry));
+		json_array_append_new(w->arr,
+		                      json_pack("{s:I, s:s, s:b}", "seq", (json_int_t)seq, "reason",
+		                                reason ? reason : "", "retry", retry));
 	return 0;
 }
 
@@ -269,11 +270,11 @@ static int print_held(const char *kiosk_id, int64_t held, void *ctx)
 		cv_store_sync_acked_for(w->store, kiosk_id, &upstream);
 	if (w->f)
 		fprintf(w->f, "sync: holds kiosk %s up to sequence %lld, forwarded up to %lld\n",
-			kiosk_id, (long long)held, (long long)upstream);
+		        kiosk_id, (long long)held, (long long)upstream);
 	if (w->arr)
 		json_array_append_new(w->arr, json_pack("{s:s, s:I, s:I}", "kiosk_id", kiosk_id,
-							"held_seq", (json_int_t)held,
-							"forwarded_seq", (json_int_t)upstream));
+		                                        "held_seq", (json_int_t)held,
+		                                        "forwarded_seq", (json_int_t)upstream));
 	return 0;
 }
 
@@ -283,12 +284,12 @@ void cv_sync_cmd_status_text(struct cv_store *store, FILE *f)
 	if (cv_store_sync_counts(store, &c) != 0)
 		return;
 	fprintf(f, "sync: pending %lld, quarantined %lld, acknowledged up to %lld of %lld\n",
-		(long long)c.pending, (long long)c.quarantined, (long long)c.acked_seq,
-		(long long)c.last_seq);
+	        (long long)c.pending, (long long)c.quarantined, (long long)c.acked_seq,
+	        (long long)c.last_seq);
 	if (c.last_result[0]) {
 		char shown[CV_SYNC_REASON_MAX];
 		fprintf(f, "sync: last result: %s\n",
-			cv_log_escape(c.last_result, shown, sizeof shown));
+		        cv_log_escape(c.last_result, shown, sizeof shown));
 	}
 	if (c.quarantined > 0) {
 		struct held_walk w = {.f = f};
@@ -313,8 +314,8 @@ json_t *cv_sync_cmd_status_json(struct cv_store *store)
 	if (kiosks)
 		cv_store_sync_foreach_held(store, print_held, &hw);
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:o*, s:o*}", "pending",
-			 (json_int_t)c.pending, "quarantined", (json_int_t)c.quarantined,
-			 "acked_seq", (json_int_t)c.acked_seq, "last_seq", (json_int_t)c.last_seq,
-			 "clock_fixes", (json_int_t)c.clock_fixes, "last_result", c.last_result,
-			 "quarantine", q, "held", kiosks);
+	                 (json_int_t)c.pending, "quarantined", (json_int_t)c.quarantined,
+	                 "acked_seq", (json_int_t)c.acked_seq, "last_seq", (json_int_t)c.last_seq,
+	                 "clock_fixes", (json_int_t)c.clock_fixes, "last_result", c.last_result,
+	                 "quarantine", q, "held", kiosks);
 }

@@ -14,7 +14,7 @@
 #include "cv_error.h"
 
 static void codec_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void codec_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -27,12 +27,12 @@ static void codec_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static const char *const kind_names[] = {
-	[CV_SYNC_TAP] = "tap",
-	[CV_SYNC_CHECKIN] = "checkin",
-	[CV_SYNC_ENCOUNTER] = "encounter",
-	[CV_SYNC_ANSWER] = "answer",
-	[CV_SYNC_CLOCK_FIX] = "clock_fix",
-	[CV_SYNC_CONSENT] = "consent",
+    [CV_SYNC_TAP] = "tap",
+    [CV_SYNC_CHECKIN] = "checkin",
+    [CV_SYNC_ENCOUNTER] = "encounter",
+    [CV_SYNC_ANSWER] = "answer",
+    [CV_SYNC_CLOCK_FIX] = "clock_fix",
+    [CV_SYNC_CONSENT] = "consent",
 };
 #define KIND_COUNT (sizeof kind_names / sizeof kind_names[0])
 
@@ -42,7 +42,7 @@ const char *cv_sync_kind_name(enum cv_sync_kind kind)
 }
 
 int cv_sync_batch_init(struct cv_sync_batch *b, size_t max_records, size_t max_people,
-		       size_t max_skipped)
+                       size_t max_skipped)
 {
 	memset(b, 0, sizeof *b);
 	b->records = calloc(max_records ? max_records : 1, sizeof *b->records);
@@ -108,8 +108,7 @@ static bool day_ok(const char *d)
 
 static bool role_ok(const char *r)
 {
-	return strcmp(r, "attendee") == 0 || strcmp(r, "organizer") == 0 ||
-	       strcmp(r, "staff") == 0;
+	return strcmp(r, "attendee") == 0 || strcmp(r, "organizer") == 0 || strcmp(r, "staff") == 0;
 }
 
 /* Text that goes into the store and back out to logs and CSV: no control
@@ -131,7 +130,7 @@ static bool has_person(const struct cv_sync_batch *b, int64_t id)
 }
 
 int cv_sync_record_validate(const struct cv_sync_batch *b, const struct cv_sync_record *r,
-			    char *err, size_t errlen)
+                            char *err, size_t errlen)
 {
 	if ((unsigned)r->kind >= KIND_COUNT) {
 		codec_err(err, errlen, "unknown kind");
@@ -141,8 +140,8 @@ int cv_sync_record_validate(const struct cv_sync_batch *b, const struct cv_sync_
 		codec_err(err, errlen, "bad clock");
 		return CV_EINVAL;
 	}
-	bool zoned = r->kind == CV_SYNC_TAP || r->kind == CV_SYNC_CHECKIN ||
-		     r->kind == CV_SYNC_ENCOUNTER;
+	bool zoned =
+	    r->kind == CV_SYNC_TAP || r->kind == CV_SYNC_CHECKIN || r->kind == CV_SYNC_ENCOUNTER;
 	if (zoned && !id_ok(r->zone)) {
 		codec_err(err, errlen, "bad zone");
 		return CV_EINVAL;
@@ -190,7 +189,7 @@ int cv_sync_record_validate(const struct cv_sync_batch *b, const struct cv_sync_
 		    (strcmp(r->consent, "attendance") != 0 &&
 		     strcmp(r->consent, "encounters") != 0)) {
 			codec_err(err, errlen,
-				  "bad consent (person, consent, tap_seq or consent_seq)");
+			          "bad consent (person, consent, tap_seq or consent_seq)");
 			return CV_EINVAL;
 		}
 		break;
@@ -217,11 +216,11 @@ int cv_sync_batch_validate(const struct cv_sync_batch *b, char *err, size_t errl
 	}
 	for (size_t i = 0; i < b->person_count; i++) {
 		const struct cv_sync_person *p = &b->people[i];
-		bool ok = p->id > 0 && p->name[0] && text_ok(p->name) &&
-			  text_ok(p->organization) && role_ok(p->role) &&
-			  (!p->has_external_id || (p->external_id[0] && text_ok(p->external_id))) &&
-			  (!p->has_email || (p->email[0] && text_ok(p->email))) &&
-			  p->badge_count >= 0 && p->badge_count <= CV_SYNC_BADGES_MAX;
+		bool ok = p->id > 0 && p->name[0] && text_ok(p->name) && text_ok(p->organization) &&
+		          role_ok(p->role) &&
+		          (!p->has_external_id || (p->external_id[0] && text_ok(p->external_id))) &&
+		          (!p->has_email || (p->email[0] && text_ok(p->email))) &&
+		          p->badge_count >= 0 && p->badge_count <= CV_SYNC_BADGES_MAX;
 		for (int k = 0; ok && k < p->badge_count; k++)
 			ok = hex_ok(p->badges[k]);
 		for (size_t j = 0; ok && j < i; j++)
@@ -236,13 +235,13 @@ int cv_sync_batch_validate(const struct cv_sync_batch *b, char *err, size_t errl
 		const struct cv_sync_record *r = &b->records[i];
 		if (r->seq <= last) {
 			codec_err(err, errlen,
-				  "records[%zu]: seq must be at least 1 and increasing", i);
+			          "records[%zu]: seq must be at least 1 and increasing", i);
 			return CV_EINVAL;
 		}
 		last = r->seq;
 		if (cv_sync_record_validate(b, r, why, sizeof why) != 0) {
 			codec_err(err, errlen, "records[%zu] (seq %lld): %s", i, (long long)r->seq,
-				  why);
+			          why);
 			return CV_EINVAL;
 		}
 	}
@@ -395,7 +394,7 @@ int cv_sync_batch_encode(const struct cv_sync_batch *b, char **out, size_t *len)
 		ok = json_array_append_new(people, person_to_json(&b->people[i])) == 0;
 	for (size_t i = 0; ok && i < b->skip_count; i++) {
 		json_t *s = json_pack("{s:I, s:s}", "seq", (json_int_t)b->skipped[i].seq, "reason",
-				      b->skipped[i].reason);
+		                      b->skipped[i].reason);
 		ok = json_array_append_new(skipped, s) == 0;
 	}
 	put(root, "protocol", json_integer(CV_SYNC_PROTOCOL), &ok);
@@ -476,7 +475,7 @@ static bool rd_bool(struct rd *rd, json_t *o, const char *key)
 /* A string into dst[size]; nullable: JSON null (or absence) sets *has
  * false. Strings with a NUL inside are refused. */
 static void rd_text(struct rd *rd, json_t *o, const char *key, char *dst, size_t size,
-		    bool nullable, bool *has)
+                    bool nullable, bool *has)
 {
 	json_t *v = json_object_get(o, key);
 	dst[0] = '\0';
@@ -587,7 +586,7 @@ static void rd_person(struct rd *rd, json_t *o, struct cv_sync_person *p)
 	}
 	p->id = rd_int(rd, o, "id", 1, SEQ_MAX);
 	rd_text(rd, o, "external_id", p->external_id, sizeof p->external_id, true,
-		&p->has_external_id);
+	        &p->has_external_id);
 	rd_text(rd, o, "name", p->name, sizeof p->name, false, NULL);
 	rd_text(rd, o, "organization", p->organization, sizeof p->organization, false, NULL);
 	rd_text(rd, o, "role", p->role, sizeof p->role, false, NULL);
@@ -645,7 +644,7 @@ static json_t *load(const char *json, size_t len, char *err, size_t errlen, int 
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		codec_err(err, errlen, "not JSON: %s at line %d column %d", jerr.text, jerr.line,
-			  jerr.column);
+		          jerr.column);
 		*rc = CV_EINVAL;
 		return NULL;
 	}
@@ -659,7 +658,7 @@ static json_t *load(const char *json, size_t len, char *err, size_t errlen, int 
 }
 
 int cv_sync_batch_decode(const char *json, size_t len, struct cv_sync_batch *out, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	int rc;
 	char where[32] = "";
@@ -673,7 +672,7 @@ int cv_sync_batch_decode(const char *json, size_t len, struct cv_sync_batch *out
 	int64_t protocol = rd_int(&rd, root, "protocol", 0, 1000000);
 	if (!rd.failed && protocol != CV_SYNC_PROTOCOL) {
 		codec_err(err, errlen, "protocol %lld is not supported (this server speaks %d)",
-			  (long long)protocol, CV_SYNC_PROTOCOL);
+		          (long long)protocol, CV_SYNC_PROTOCOL);
 		json_decref(root);
 		return CV_EINVAL;
 	}
@@ -687,7 +686,7 @@ int cv_sync_batch_decode(const char *json, size_t len, struct cv_sync_batch *out
 		goto fail;
 	}
 	rc = cv_sync_batch_init(&b, json_array_size(records), json_array_size(people),
-				json_array_size(skipped));
+	                        json_array_size(skipped));
 	if (rc != 0)
 		goto fail;
 	rd_text(&rd, root, "kiosk_id", b.kiosk_id, sizeof b.kiosk_id, false, NULL);
@@ -755,9 +754,9 @@ int cv_sync_reply_encode(const struct cv_sync_reply *r, char **out, size_t *len)
 	if (r->rejected_count > 0) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < r->rejected_count; i++)
-			if (json_array_append_new(a, json_pack("{s:I, s:s}", "seq",
-							       (json_int_t)r->rejected[i].seq,
-							       "reason", r->rejected[i].reason)) != 0)
+			if (json_array_append_new(
+			        a, json_pack("{s:I, s:s}", "seq", (json_int_t)r->rejected[i].seq,
+			                     "reason", r->rejected[i].reason)) != 0)
 				ok = false;
 		put(root, "rejected", a, &ok);
 	}
@@ -769,7 +768,7 @@ int cv_sync_reply_encode(const struct cv_sync_reply *r, char **out, size_t *len)
 }
 
 int cv_sync_reply_decode(const char *json, size_t len, struct cv_sync_reply *out, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	int rc;
 	struct rd rd = {.err = err, .errlen = errlen, .where = ""};
@@ -815,7 +814,7 @@ int cv_sync_reply_decode(const char *json, size_t len, struct cv_sync_reply *out
 				x->seq = rd_int(&rd, e, "seq", 1, SEQ_MAX);
 				json_t *why = json_object_get(e, "reason");
 				snprintf(x->reason, sizeof x->reason, "%s",
-					 json_is_string(why) ? json_string_value(why) : "refused");
+				         json_is_string(why) ? json_string_value(why) : "refused");
 			}
 		}
 	}
@@ -829,8 +828,7 @@ int cv_sync_reply_decode(const char *json, size_t len, struct cv_sync_reply *out
 
 /* ---- gzip ---- */
 
-int cv_sync_gzip(const void *in, size_t len, size_t max_out, unsigned char **out,
-		 size_t *out_len)
+int cv_sync_gzip(const void *in, size_t len, size_t max_out, unsigned char **out, size_t *out_len)
 {
 	z_stream z;
 	*out = NULL;
@@ -863,8 +861,7 @@ int cv_sync_gzip(const void *in, size_t len, size_t max_out, unsigned char **out
 	return 0;
 }
 
-int cv_sync_gunzip(const void *in, size_t len, size_t max_out, unsigned char **out,
-		   size_t *out_len)
+int cv_sync_gunzip(const void *in, size_t len, size_t max_out, unsigned char **out, size_t *out_len)
 {
 	z_stream z;
 	*out = NULL;

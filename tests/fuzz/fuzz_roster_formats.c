@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	/* The first byte picks a mapping, so mapped paths are fuzzed too. */
 	struct cv_roster_map_entry entries[] = {{"Wer", CV_ROSTER_FIELD_NAME},
-						{"Mail", CV_ROSTER_FIELD_EMAIL}};
+	                                        {"Mail", CV_ROSTER_FIELD_EMAIL}};
 	struct cv_roster_mapping map = {entries, 2};
 	bool mapped = size > 0 && (data[0] & 1);
 
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(text, data, size);
 	int rc = cv_roster_parse_mapped(text, size, mapped ? &map : NULL, &roster, &source, err,
-					sizeof err);
+	                                sizeof err);
 	check(memchr(err, '\0', sizeof err) != NULL);
 	if (rc != 0) {
 		check(rc == CV_EINVAL || rc == CV_ENOMEM);

@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 4) {
 		fprintf(stderr, "usage: gen_records STORE KIOSK_ID RECORDS [--people N] "
-				"[--skew-ms MS] [--untrusted] [--boot ID] [--zone ZONE]\n");
+		                "[--skew-ms MS] [--untrusted] [--boot ID] [--zone ZONE]\n");
 		return 2;
 	}
 	const char *path = argv[1], *kiosk = argv[2];
@@ -77,9 +77,9 @@ int main(int argc, char **argv)
 	 * server merges them into one person each. */
 	struct cv_roster roster = {0};
 	roster.rows = calloc((size_t)people, sizeof *roster.rows);
-	char (*names)[64] = calloc((size_t)people, sizeof *names);
-	char (*emails)[64] = calloc((size_t)people, sizeof *emails);
-	char (*ids)[24] = calloc((size_t)people, sizeof *ids);
+	char(*names)[64] = calloc((size_t)people, sizeof *names);
+	char(*emails)[64] = calloc((size_t)people, sizeof *emails);
+	char(*ids)[24] = calloc((size_t)people, sizeof *ids);
 	if (!roster.rows || !names || !emails || !ids)
 		return 1;
 	for (long i = 0; i < people; i++) {
@@ -132,9 +132,10 @@ int main(int argc, char **argv)
 		last = res.tap_seq + (res.checked_in_now ? 1 : 0);
 		if (consents_every > 0 && res.known && t % consents_every == 0) {
 			int64_t cseq;
-			rc = cv_store_record_consent(
-			    store, res.person.id, t % 3 ? CV_CONSENT_ENCOUNTERS : CV_CONSENT_ATTENDANCE,
-			    t % 2 == 0, res.tap_seq, &stamp, &cseq);
+			rc = cv_store_record_consent(store, res.person.id,
+			                             t % 3 ? CV_CONSENT_ENCOUNTERS
+			                                   : CV_CONSENT_ATTENDANCE,
+			                             t % 2 == 0, res.tap_seq, &stamp, &cseq);
 			if (rc != 0) {
 				fprintf(stderr, "gen_records: consent: %s\n", cv_strerror(rc));
 				return 1;
@@ -150,8 +151,8 @@ int main(int argc, char **argv)
 			int64_t seq;
 			bool later = t % 4 == 1 && last + 2 < target;
 			rc = cv_store_record_encounter(store, prev.person.id, res.person.id,
-						       prev.tap_seq, res.tap_seq,
-						       later ? NULL : "worked", zone, &stamp, &seq);
+			                               prev.tap_seq, res.tap_seq,
+			                               later ? NULL : "worked", zone, &stamp, &seq);
 			if (rc == 0 && later)
 				rc = cv_store_record_answer(store, res.tap_seq, "talked", &stamp);
 			if (rc != 0) {

@@ -84,10 +84,16 @@ static struct cv_stamp stamp_at(const char *boot, int64_t mono, int64_t wall, bo
 static void roster(struct cv_store *s, const char *a_name)
 {
 	struct cv_roster_row rows[2] = {
-	    {.name = (char *)a_name, .organization = (char *)"Acme", .external_id = (char *)"A-1",
-	     .badge_uid = "04A1B2C3", .line = 2},
-	    {.name = (char *)"Bo", .organization = (char *)"", .email = (char *)"Bo@Example.org",
-	     .badge_uid = "04D4E5F6", .line = 3},
+	    {.name = (char *)a_name,
+	     .organization = (char *)"Acme",
+	     .external_id = (char *)"A-1",
+	     .badge_uid = "04A1B2C3",
+	     .line = 2},
+	    {.name = (char *)"Bo",
+	     .organization = (char *)"",
+	     .email = (char *)"Bo@Example.org",
+	     .badge_uid = "04D4E5F6",
+	     .line = 3},
 	};
 	struct cv_roster r = {.rows = rows, .count = 2};
 	struct cv_import_stats st;
@@ -102,15 +108,15 @@ static void taps(struct cv_store *s, int n, const char *boot, int64_t wall0, boo
 	struct cv_tap_result prev = {0}, res;
 	for (int i = 0; i < n; i++) {
 		struct cv_stamp st = stamp_at(boot, 1000 + i * 10, wall0 + i * 10, trusted);
-		assert_int_equal(cv_store_record_tap(s, i % 2 ? "04D4E5F6" : "04A1B2C3", NULL, "hall",
-						     &st, &res),
-				 0);
+		assert_int_equal(cv_store_record_tap(s, i % 2 ? "04D4E5F6" : "04A1B2C3", NULL,
+		                                     "hall", &st, &res),
+		                 0);
 		if (i % 2 == 1) {
 			int64_t seq;
 			assert_int_equal(cv_store_record_encounter(s, prev.person.id, res.person.id,
-								   prev.tap_seq, res.tap_seq, "worked",
-								   "hall", &st, &seq),
-					 0);
+			                                           prev.tap_seq, res.tap_seq,
+			                                           "worked", "hall", &st, &seq),
+			                 0);
 		}
 		prev = res;
 	}
@@ -129,10 +135,10 @@ static int64_t count(struct cv_store *s, const char *sql)
 static int64_t server_records(struct cv_store *s)
 {
 	return count(s, "SELECT (SELECT count(*) FROM taps WHERE kiosk_id = 'k1') + "
-			"(SELECT count(*) FROM checkins WHERE kiosk_id = 'k1') + "
-			"(SELECT count(*) FROM encounters WHERE kiosk_id = 'k1') + "
-			"(SELECT count(*) FROM answers WHERE kiosk_id = 'k1') + "
-			"(SELECT count(*) FROM clock_fixes WHERE kiosk_id = 'k1')");
+	                "(SELECT count(*) FROM checkins WHERE kiosk_id = 'k1') + "
+	                "(SELECT count(*) FROM encounters WHERE kiosk_id = 'k1') + "
+	                "(SELECT count(*) FROM answers WHERE kiosk_id = 'k1') + "
+	                "(SELECT count(*) FROM clock_fixes WHERE kiosk_id = 'k1')");
 }
 
 /* One sync step in process: batch, ingest, acknowledge. Returns the reply
@@ -325,21 +331,22 @@ static void test_roster_merge(void **state)
 	 * by email in another case. */
 	roster(fx->server, "Ann Old");
 	assert_int_equal(cv_store_exec(fx->server, "UPDATE people SET updated_wall_ms = 1; "
-						   "UPDATE people SET email = 'bo@example.org' "
-						   "WHERE name = 'Bo'"),
-			 0);
+	                                           "UPDATE people SET email = 'bo@example.org' "
+	                                           "WHERE name = 'Bo'"),
+	                 0);
 	roster(fx->kiosk, "Ann New");
 	taps(fx->kiosk, 2, "boot-1", T0, true);
 	struct cv_sync_reply r = step(fx, 100);
 	assert_true(r.ok);
 	cv_sync_reply_free(&r);
 	assert_int_equal(count(fx->server, "SELECT count(*) FROM people"), 2);
-	assert_int_equal(count(fx->server, "SELECT count(*) FROM people WHERE name = 'Ann New'"), 1);
+	assert_int_equal(count(fx->server, "SELECT count(*) FROM people WHERE name = 'Ann New'"),
+	                 1);
 	/* The server's records name the server's people. */
 	assert_int_equal(count(fx->server, "SELECT count(*) FROM encounters e JOIN people a ON "
-					   "a.id = e.person_a JOIN people b ON b.id = e.person_b "
-					   "WHERE a.external_id = 'A-1' AND b.name = 'Bo'"),
-			 1);
+	                                   "a.id = e.person_a JOIN people b ON b.id = e.person_b "
+	                                   "WHERE a.external_id = 'A-1' AND b.name = 'Bo'"),
+	                 1);
 }
 
 static void test_clock_three_days_wrong(void **state)
@@ -358,12 +365,12 @@ static void test_clock_three_days_wrong(void **state)
 	 * time after the first tap (mono 1000). */
 	struct cv_stamp now = stamp_at("boot-x", 2000, real0 + skew + 1000, false);
 	bool recorded;
-	assert_int_equal(cv_store_sync_fix_clock(fx->kiosk, &now, real0 + 1000, "server", &recorded),
-			 0);
+	assert_int_equal(
+	    cv_store_sync_fix_clock(fx->kiosk, &now, real0 + 1000, "server", &recorded), 0);
 	assert_true(recorded);
 	/* Once per boot. */
-	assert_int_equal(cv_store_sync_fix_clock(fx->kiosk, &now, real0 + 5000, "server", &recorded),
-			 0);
+	assert_int_equal(
+	    cv_store_sync_fix_clock(fx->kiosk, &now, real0 + 5000, "server", &recorded), 0);
 	assert_false(recorded);
 
 	int64_t wall;
@@ -375,7 +382,8 @@ static void test_clock_three_days_wrong(void **state)
 	/* The original is kept. */
 	assert_int_equal(count(fx->kiosk, "SELECT wall_ms FROM taps WHERE seq = 1"), real0 + skew);
 	int64_t other_seq = res.tap_seq;
-	assert_int_equal(cv_store_sync_record_time(fx->kiosk, "k1", other_seq, &wall, &corrected), 0);
+	assert_int_equal(cv_store_sync_record_time(fx->kiosk, "k1", other_seq, &wall, &corrected),
+	                 0);
 	assert_false(corrected);
 	assert_int_equal(wall, real0 + skew - DAY_MS);
 
@@ -399,7 +407,8 @@ static void test_migrates_from_every_version(void **state)
 		assert_int_equal(cv_store_open_at_version(path, "k1", v, &s, err, sizeof err), 0);
 		assert_int_equal(cv_store_exec(s, "INSERT INTO sequences VALUES ('k1', 7)"), 0);
 		if (v >= 3)
-			assert_int_equal(cv_store_exec(s, "INSERT INTO sync_state VALUES ('k1', 3)"), 0);
+			assert_int_equal(
+			    cv_store_exec(s, "INSERT INTO sync_state VALUES ('k1', 3)"), 0);
 		cv_store_close(s);
 		s = open_at(path, "k1");
 		int version;

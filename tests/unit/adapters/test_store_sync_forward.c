@@ -84,10 +84,16 @@ static struct cv_stamp stamp_at(int64_t mono, int64_t wall)
 static void roster(struct cv_store *s)
 {
 	struct cv_roster_row rows[2] = {
-	    {.name = (char *)"Ann", .organization = (char *)"Acme", .external_id = (char *)"A-1",
-	     .badge_uid = "04A1B2C3", .line = 2},
-	    {.name = (char *)"Bo", .organization = (char *)"", .email = (char *)"bo@example.org",
-	     .badge_uid = "04D4E5F6", .line = 3},
+	    {.name = (char *)"Ann",
+	     .organization = (char *)"Acme",
+	     .external_id = (char *)"A-1",
+	     .badge_uid = "04A1B2C3",
+	     .line = 2},
+	    {.name = (char *)"Bo",
+	     .organization = (char *)"",
+	     .email = (char *)"bo@example.org",
+	     .badge_uid = "04D4E5F6",
+	     .line = 3},
 	};
 	struct cv_roster r = {.rows = rows, .count = 2};
 	struct cv_import_stats st;
@@ -102,9 +108,9 @@ static void taps(struct cv_store *s, int n)
 	struct cv_tap_result res;
 	for (int i = 0; i < n; i++) {
 		struct cv_stamp st = stamp_at(1000 + i, T0 + i);
-		assert_int_equal(
-		    cv_store_record_tap(s, i % 2 ? "04D4E5F6" : "04A1B2C3", NULL, "hall", &st, &res),
-		    0);
+		assert_int_equal(cv_store_record_tap(s, i % 2 ? "04D4E5F6" : "04A1B2C3", NULL,
+		                                     "hall", &st, &res),
+		                 0);
 	}
 }
 
@@ -137,7 +143,7 @@ static int64_t person_id(struct cv_store *s, const char *ext)
 }
 
 static int64_t consent(struct cv_store *s, enum cv_consent c, bool show, int64_t tap_seq,
-		       int64_t wall)
+                       int64_t wall)
 {
 	int64_t seq;
 	struct cv_stamp st = stamp_at(5000, wall);
@@ -155,7 +161,7 @@ static int upload(struct cv_store *from, const char *kiosk_id, struct cv_store *
 		struct cv_sync_batch b;
 		struct cv_sync_reply r;
 		int rc = kiosk_id ? cv_store_sync_next_batch_for(from, kiosk_id, 4, T0, &b)
-				  : cv_store_sync_next_batch(from, 4, T0, &b);
+		                  : cv_store_sync_next_batch(from, 4, T0, &b);
 		assert_int_equal(rc, 0);
 		if (b.record_count + b.skip_count + b.person_count == 0) {
 			cv_sync_batch_free(&b);
@@ -222,11 +228,11 @@ static void test_consents_travel_once(void **state)
 
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM consents WHERE kiosk_id = 'k1'"), 2);
 	assert_int_equal(count(fx->main, "SELECT tap_seq FROM consents WHERE seq = 1"), 1);
-	assert_string_equal(text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'",
-				 buf, sizeof buf),
-			    "encounters");
+	assert_string_equal(
+	    text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'", buf, sizeof buf),
+	    "encounters");
 	assert_int_equal(count(fx->main, "SELECT show_name FROM people WHERE external_id = 'A-1'"),
-			 1);
+	                 1);
 	assert_int_equal(cv_store_sync_counts(fx->kiosk, &c), 0);
 	assert_int_equal(c.pending, 0);
 	assert_int_equal(c.quarantined, 0);
@@ -237,15 +243,15 @@ static void test_consents_travel_once(void **state)
 	taps(fx->kiosk2, 1);
 	consent(fx->kiosk2, CV_CONSENT_ATTENDANCE, false, 1, T0 + 150);
 	assert_true(upload(fx->kiosk2, NULL, fx->main) > 0);
-	assert_string_equal(text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'",
-				 buf, sizeof buf),
-			    "encounters");
+	assert_string_equal(
+	    text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'", buf, sizeof buf),
+	    "encounters");
 	/* A newer one wins. */
 	consent(fx->kiosk2, CV_CONSENT_ATTENDANCE, false, 1, T0 + 300);
 	assert_true(upload(fx->kiosk2, NULL, fx->main) > 0);
-	assert_string_equal(text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'",
-				 buf, sizeof buf),
-			    "attendance");
+	assert_string_equal(
+	    text(fx->main, "SELECT consent FROM people WHERE external_id = 'A-1'", buf, sizeof buf),
+	    "attendance");
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM consents"), 4);
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM sync_gaps"), 0);
 }
@@ -314,7 +320,7 @@ static void test_hub_forwards_exactly_once(void **state)
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM taps WHERE kiosk_id = 'k1'"), 6);
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM consents WHERE kiosk_id = 'k1'"), 1);
 	assert_int_equal(count(fx->main, "SELECT seq FROM sync_consent_seqs WHERE kiosk_id = 'k1'"),
-			 9);
+	                 9);
 	/* The hub's own records: none, and it sends none of k1's as its own. */
 	assert_int_equal(count(fx->main, "SELECT count(*) FROM taps WHERE kiosk_id = 'hub'"), 0);
 }
@@ -327,12 +333,12 @@ static void test_migrates_from_7_with_consents(void **state)
 	struct cv_store *s;
 	assert_int_equal(cv_store_open_at_version(path, "k1", 7, &s, err, sizeof err), 0);
 	assert_int_equal(cv_store_exec(s, "INSERT INTO people (id, name, organization, role, "
-					  "created_wall_ms, updated_wall_ms) "
-					  "VALUES (1, 'Ann', 'Acme', 'attendee', 1, 1)"),
-			 0);
+	                                  "created_wall_ms, updated_wall_ms) "
+	                                  "VALUES (1, 'Ann', 'Acme', 'attendee', 1, 1)"),
+	                 0);
 	assert_int_equal(cv_store_exec(s, "INSERT INTO consents VALUES ('k1', 1, 1, 'attendance', "
-					  "0, NULL, 'b', 1, 1796205600000, 1)"),
-			 0);
+	                                  "0, NULL, 'b', 1, 1796205600000, 1)"),
+	                 0);
 	cv_store_close(s);
 	s = open_at(fx->dir, "v7.db", "k1");
 	int version;

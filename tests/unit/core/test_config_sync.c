@@ -41,12 +41,12 @@ static void test_values(void **state)
 	struct cv_config cfg;
 	char err[512];
 	int rc = parse("[sync]\nurl = https://hub.example.org/c\nca_file = /etc/ca.pem\n"
-		       "pinned_pubkey = sha256//AAAA;sha256//BBBB\ninterval_s = 5\n"
-		       "batch_size = 1000\nconnect_timeout_s = 2\ntimeout_s = 3600\nattempts = 1\n"
-		       "server_public_key_file = /etc/convene/server.pub\n"
-		       "[Serve]\nListen = 0.0.0.0:443\ntokens_file = /var/lib/convene/tokens\n"
-		       "public_key_file = p\nsecret_key_file = s\n",
-		       &cfg, err, sizeof err);
+	               "pinned_pubkey = sha256//AAAA;sha256//BBBB\ninterval_s = 5\n"
+	               "batch_size = 1000\nconnect_timeout_s = 2\ntimeout_s = 3600\nattempts = 1\n"
+	               "server_public_key_file = /etc/convene/server.pub\n"
+	               "[Serve]\nListen = 0.0.0.0:443\ntokens_file = /var/lib/convene/tokens\n"
+	               "public_key_file = p\nsecret_key_file = s\n",
+	               &cfg, err, sizeof err);
 	assert_int_equal(rc, 0);
 	assert_string_equal(cfg.sync_ca_file, "/etc/ca.pem");
 	assert_string_equal(cfg.sync_pinned_pubkey, "sha256//AAAA;sha256//BBBB");

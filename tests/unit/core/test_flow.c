@@ -31,11 +31,16 @@ struct badge {
 	enum cv_consent consent;
 };
 
-static const struct badge BADGE_A = {"04A1A2A3A4A5A6", 1, "Ada Lovelace", false, CV_CONSENT_ENCOUNTERS};
-static const struct badge BADGE_A2 = {"04A9A9A9A9A9A9", 1, "Ada Lovelace", false, CV_CONSENT_ENCOUNTERS}; /* Ada's spare */
-static const struct badge BADGE_B = {"04B1B2B3B4B5B6", 2, "Brian Kernighan", false, CV_CONSENT_ENCOUNTERS};
-static const struct badge BADGE_C = {"04C1C2C3C4C5C6", 3, "Carol Shaw", false, CV_CONSENT_ENCOUNTERS};
-static const struct badge BADGE_D = {"04D1D2D3D4D5D6", 4, "Dennis Ritchie", false, CV_CONSENT_UNSET};
+static const struct badge BADGE_A = {"04A1A2A3A4A5A6", 1, "Ada Lovelace", false,
+                                     CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_A2 = {"04A9A9A9A9A9A9", 1, "Ada Lovelace", false,
+                                      CV_CONSENT_ENCOUNTERS}; /* Ada's spare */
+static const struct badge BADGE_B = {"04B1B2B3B4B5B6", 2, "Brian Kernighan", false,
+                                     CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_C = {"04C1C2C3C4C5C6", 3, "Carol Shaw", false,
+                                     CV_CONSENT_ENCOUNTERS};
+static const struct badge BADGE_D = {"04D1D2D3D4D5D6", 4, "Dennis Ritchie", false,
+                                     CV_CONSENT_UNSET};
 static const struct badge BADGE_U = {"04EEEEEEEEEEEE", 0, "", false, CV_CONSENT_UNSET};
 static const struct badge BADGE_R = {"08123456", 0, "", true, CV_CONSENT_UNSET};
 static const struct badge BADGE_R2 = {"08ABCDEF", 0, "", true, CV_CONSENT_UNSET};
@@ -185,7 +190,7 @@ enum ev_class {
 	EV_TICK_EARLY,    /* before the deadline */
 	EV_TICK_DEADLINE, /* at the deadline */
 	EV_READER_OFF,
-	EV_SAVED_OK, /* the pending write's reply, or write 1 when none is pending */
+	EV_SAVED_OK,      /* the pending write's reply, or write 1 when none is pending */
 	EV_TAP_UNDECIDED, /* a known badge of a person who never said (E) */
 	EV_TAP_PRIVATE,   /* a known badge of a person who chose attendance only (P) */
 	EV_CONSENT_OPEN,  /* welcome's consent button */
@@ -195,9 +200,10 @@ enum ev_class {
 };
 
 static const char *const ev_names[EV_CLASS_COUNT] = {
-    "tap other", "tap same",   "tap unknown",   "tap random", "press",    "press not-together",
-    "press bad", "tick early", "tick deadline", "reader off", "saved ok",
-    "tap undecided", "tap private", "consent open", "consent pick", "consent done",
+    "tap other",     "tap same",           "tap unknown",  "tap random",
+    "press",         "press not-together", "press bad",    "tick early",
+    "tick deadline", "reader off",         "saved ok",     "tap undecided",
+    "tap private",   "consent open",       "consent pick", "consent done",
 };
 
 /* Each mode without [consent] ask (N_*) and with it (K_*); M_* is both. */
@@ -504,12 +510,13 @@ static void test_table_every_transition(void **unused)
 				changed = apply_class(&c, (enum ev_class)ev);
 				if (c.st.screen != r->to || strcmp(fx_str(&c.out), r->fx) != 0 ||
 				    changed != r->changed)
-					fail_msg(
-					    "column %d %s x %s: got %s [%s] changed=%d, want %s [%s] "
-					    "changed=%d",
-					    col, cv_flow_screen_name(from), ev_names[ev],
-					    cv_flow_screen_name(c.st.screen), fx_str(&c.out),
-					    changed, cv_flow_screen_name(r->to), r->fx, r->changed);
+					fail_msg("column %d %s x %s: got %s [%s] changed=%d, want "
+					         "%s [%s] "
+					         "changed=%d",
+					         col, cv_flow_screen_name(from), ev_names[ev],
+					         cv_flow_screen_name(c.st.screen), fx_str(&c.out),
+					         changed, cv_flow_screen_name(r->to), r->fx,
+					         r->changed);
 				if (!r->changed && ev != EV_TICK_EARLY && ev != EV_TICK_DEADLINE) {
 					/* Ignored events leave the state as it was, byte for byte.
 					 */
@@ -1619,7 +1626,8 @@ static void random_walk(enum cv_mode mode, bool ask, uint64_t seed, int steps)
 			ev.u.tap.person.consent = m.consent[pool[k].person];
 		} else if (r < 55) {
 			ev.kind = CV_FLOW_EV_CONSENT;
-			ev.u.consent = (enum cv_flow_consent_input)(rng() % CV_FLOW_CONSENT_INPUT_COUNT);
+			ev.u.consent =
+			    (enum cv_flow_consent_input)(rng() % CV_FLOW_CONSENT_INPUT_COUNT);
 		} else if (r < 65) {
 			ev.kind = CV_FLOW_EV_PRESS;
 			ev.u.option = (int)(rng() % (OPTIONS + 2)) - 1;
@@ -1690,14 +1698,16 @@ static void random_walk(enum cv_mode mode, bool ask, uint64_t seed, int steps)
 			else if (in == CV_FLOW_CONSENT_DONE)
 				taken = timed.screen == CV_SCREEN_CONSENT &&
 				        timed.consent_choice != CV_CONSENT_UNSET;
-			else if (in == CV_FLOW_CONSENT_ATTENDANCE || in == CV_FLOW_CONSENT_ENCOUNTERS)
+			else if (in == CV_FLOW_CONSENT_ATTENDANCE ||
+			         in == CV_FLOW_CONSENT_ENCOUNTERS)
 				taken = timed.screen == CV_SCREEN_CONSENT &&
-				        timed.consent_choice !=
-				            (in == CV_FLOW_CONSENT_ATTENDANCE ? CV_CONSENT_ATTENDANCE
-				                                              : CV_CONSENT_ENCOUNTERS);
+				        timed.consent_choice != (in == CV_FLOW_CONSENT_ATTENDANCE
+				                                     ? CV_CONSENT_ATTENDANCE
+				                                     : CV_CONSENT_ENCOUNTERS);
 			else
-				taken = timed.screen == CV_SCREEN_CONSENT &&
-				        timed.consent_show_name != (in == CV_FLOW_CONSENT_SHOW_NAME);
+				taken =
+				    timed.screen == CV_SCREEN_CONSENT &&
+				    timed.consent_show_name != (in == CV_FLOW_CONSENT_SHOW_NAME);
 			if (!taken) {
 				assert_memory_equal(&timed, &c.st, sizeof timed);
 				assert_int_equal(c.out.count, 0);
@@ -1712,7 +1722,8 @@ static void random_walk(enum cv_mode mode, bool ask, uint64_t seed, int steps)
 				assert_int_equal(c.st.screen, CV_SCREEN_WELCOME);
 				assert_string_equal(fx_str(&c.out), "CS");
 				assert_int_equal(c.st.first.person.consent, timed.consent_choice);
-				assert_int_equal(c.st.first.person.show_name, timed.consent_show_name);
+				assert_int_equal(c.st.first.person.show_name,
+				                 timed.consent_show_name);
 			} else {
 				assert_int_equal(c.st.screen, CV_SCREEN_CONSENT);
 				assert_int_equal(c.out.count, 0);

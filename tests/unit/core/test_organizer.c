@@ -30,11 +30,11 @@ static void ctx_init(struct ctx *c)
 	memset(c, 0, sizeof *c);
 	cv_org_init(&c->st);
 	c->p = (struct cv_org_params){.enabled = true,
-				      .timeout_ms = TIMEOUT,
-				      .lock_ms = LOCK,
-				      .max_failures = 5,
-				      .notice_ms = NOTICE,
-				      .zone_count = 3};
+	                              .timeout_ms = TIMEOUT,
+	                              .lock_ms = LOCK,
+	                              .max_failures = 5,
+	                              .notice_ms = NOTICE,
+	                              .zone_count = 3};
 	c->now = T0;
 }
 
@@ -114,7 +114,7 @@ static bool tap(struct ctx *c, const char *uid, int64_t person, bool random_uid)
 	ev.u.tap.random_uid = random_uid;
 	if (person)
 		snprintf(ev.u.tap.person.name, sizeof ev.u.tap.person.name, "P%lld",
-			 (long long)person);
+		         (long long)person);
 	return step(c, ev);
 }
 
@@ -480,11 +480,14 @@ static void test_random_walk(void **state)
 		case CV_ORG_EV_DONE: ev.u.ok = (x >> 20) % 4 == 0; break;
 		case CV_ORG_EV_ITEM: ev.u.item = (enum cv_org_item)((x >> 20) % 6); break;
 		case CV_ORG_EV_TAP:
-			snprintf(ev.u.tap.uid, sizeof ev.u.tap.uid, "04%02X", (unsigned)(x >> 24) & 0xff);
+			snprintf(ev.u.tap.uid, sizeof ev.u.tap.uid, "04%02X",
+			         (unsigned)(x >> 24) & 0xff);
 			ev.u.tap.person.id = (int64_t)((x >> 32) % 9);
 			ev.u.tap.random_uid = (x >> 40) % 10 == 0;
 			break;
-		case CV_ORG_EV_TEXT: snprintf(ev.u.text, sizeof ev.u.text, "%s", (x >> 20) % 2 ? "a" : "ß"); break;
+		case CV_ORG_EV_TEXT:
+			snprintf(ev.u.text, sizeof ev.u.text, "%s", (x >> 20) % 2 ? "a" : "ß");
+			break;
 		case CV_ORG_EV_PICK: ev.u.person.id = (int64_t)((x >> 20) % 5); break;
 		case CV_ORG_EV_ZONE: ev.u.zone = (int)((x >> 20) % 5) - 1; break;
 		default: break;
@@ -500,9 +503,9 @@ static void test_random_walk(void **state)
 		}
 		if (c.st.screen == CV_ORG_MENU && before != CV_ORG_MENU) {
 			bool via_pin = before == CV_ORG_CHECKING &&
-				       ev.kind == CV_ORG_EV_PIN_CHECKED && ev.u.ok;
+			               ev.kind == CV_ORG_EV_PIN_CHECKED && ev.u.ok;
 			bool via_back = before != CV_ORG_OFF && before != CV_ORG_PIN &&
-					before != CV_ORG_CHECKING;
+			                before != CV_ORG_CHECKING;
 			assert_true(via_pin || via_back);
 		}
 		if (c.st.screen != CV_ORG_OFF)

@@ -164,51 +164,55 @@ static void test_refusals(void **state)
 	refused("{\"protocol\":\"1\"}", CV_EINVAL, "protocol: must be a whole number");
 	refused(HEAD "\"records\":{}}", CV_EINVAL, "records: must be an array");
 	refused("{\"protocol\":1,\"kiosk_id\":\"k 1\",\"acked_seq\":0,\"people\":[],"
-		"\"skipped\":[],\"records\":[]}",
-		CV_EINVAL, "kiosk_id");
+	        "\"skipped\":[],\"records\":[]}",
+	        CV_EINVAL, "kiosk_id");
 	refused(HEAD "\"records\":[{\"seq\":1,\"kind\":\"party\"," CLK "}]}", CV_EINVAL,
-		"records[0].kind: unknown kind");
+	        "records[0].kind: unknown kind");
 	refused(HEAD "\"records\":[{\"seq\":1,\"kind\":\"tap\"," CLK "}]}", CV_EINVAL,
-		"records[0].zone: missing");
+	        "records[0].zone: missing");
 	refused(HEAD "\"records\":[{\"seq\":1,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":7," CLK "}]}",
-		CV_EINVAL, "records[0].uid: must be a string");
+	        CV_EINVAL, "records[0].uid: must be a string");
 	refused(HEAD "\"records\":[{\"seq\":0,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK
-		"}]}",
-		CV_EINVAL, "records[0].seq: out of range");
+	             "}]}",
+	        CV_EINVAL, "records[0].seq: out of range");
 	refused(HEAD "\"records\":[{\"seq\":1.5,\"kind\":\"tap\"," CLK "}]}", CV_EINVAL,
-		"seq: must be a whole number");
+	        "seq: must be a whole number");
 	/* A person named by a record must travel with it. */
 	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"checkin\",\"zone\":\"h\",\"person\":9,"
-		"\"day\":\"2026-01-02\",\"tap_seq\":1," CLK "}]}",
-		CV_EINVAL, "person");
+	             "\"day\":\"2026-01-02\",\"tap_seq\":1," CLK "}]}",
+	        CV_EINVAL, "person");
 	/* Sequence numbers increase. */
 	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK
-		"},{\"seq\":2,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK "}]}",
-		CV_EINVAL, "increasing");
+	             "},{\"seq\":2,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\"," CLK "}]}",
+	        CV_EINVAL, "increasing");
 	/* Consents: a known choice, a person that travels, a series number. */
+	refused(
+	    HEAD
+	    "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+	    "\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1," CLK
+	    "}]}",
+	    CV_EINVAL, "person");
+	refused(
+	    "{\"protocol\":1,\"kiosk_id\":\"k1\",\"acked_seq\":0,\"skipped\":[],"
+	    "\"people\":[{\"id\":1,\"external_id\":null,\"name\":\"A\",\"organization\":\"\","
+	    "\"role\":\"attendee\",\"email\":null,\"updated_wall_ms\":1,\"badges\":[]}],"
+	    "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
+	    "\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1," CLK
+	    "}]}",
+	    CV_EINVAL, "bad consent");
 	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
-		"\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1,"
-		CLK "}]}",
-		CV_EINVAL, "person");
-	refused("{\"protocol\":1,\"kiosk_id\":\"k1\",\"acked_seq\":0,\"skipped\":[],"
-		"\"people\":[{\"id\":1,\"external_id\":null,\"name\":\"A\",\"organization\":\"\","
-		"\"role\":\"attendee\",\"email\":null,\"updated_wall_ms\":1,\"badges\":[]}],"
-		"\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
-		"\"consent\":\"everything\",\"show_name\":true,\"tap_seq\":null,\"consent_seq\":1,"
-		CLK "}]}",
-		CV_EINVAL, "bad consent");
+	             "\"consent\":\"attendance\",\"show_name\":true," CLK "}]}",
+	        CV_EINVAL, "records[0].consent_seq: missing");
 	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
-		"\"consent\":\"attendance\",\"show_name\":true," CLK "}]}",
-		CV_EINVAL, "records[0].consent_seq: missing");
-	refused(HEAD "\"records\":[{\"seq\":2,\"kind\":\"consent\",\"person\":1,"
-		"\"consent\":\"attendance\",\"show_name\":1,\"consent_seq\":1," CLK "}]}",
-		CV_EINVAL, "records[0].show_name: must be true or false");
+	             "\"consent\":\"attendance\",\"show_name\":1,\"consent_seq\":1," CLK "}]}",
+	        CV_EINVAL, "records[0].show_name: must be true or false");
 	/* Duplicate keys are refused rather than one silently winning. */
 	refused("{\"protocol\":1,\"protocol\":1}", CV_EINVAL, "not JSON");
 	/* A NUL inside a string. */
-	refused(HEAD "\"records\":[{\"seq\":1,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\\u0000\","
-		CLK "}]}",
-		CV_EINVAL, "NUL");
+	refused(HEAD
+	        "\"records\":[{\"seq\":1,\"kind\":\"tap\",\"zone\":\"h\",\"uid\":\"04\\u0000\"," CLK
+	        "}]}",
+	        CV_EINVAL, "NUL");
 }
 
 static void test_too_many_records(void **state)
@@ -229,10 +233,10 @@ static void test_too_many_records(void **state)
 static void test_reply_round_trip(void **state)
 {
 	(void)state;
-	struct cv_sync_reply r = {.ok = false, .has_acked_seq = true, .acked_seq = 42,
-				  .server_time_ms = 1796205600000};
+	struct cv_sync_reply r = {
+	    .ok = false, .has_acked_seq = true, .acked_seq = 42, .server_time_ms = 1796205600000};
 	struct cv_sync_rejection rej[2] = {{.seq = 43, .reason = "its tap is not held"},
-					   {.seq = 50, .reason = "x"}};
+	                                   {.seq = 50, .reason = "x"}};
 	snprintf(r.error, sizeof r.error, "rejected");
 	snprintf(r.message, sizeof r.message, "2 refused");
 	r.rejected = rej;
