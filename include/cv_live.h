@@ -63,6 +63,7 @@ struct cv_live_snapshot {
 	int intro_count;
 	struct cv_live_intro intros[CV_LIVE_INTROS_MAX];
 	int64_t intros_unnamed; /* further suggestions involving someone not named */
+	bool intros_pending;    /* the suggestions are the previous snapshot's; fresh ones follow */
 	struct cv_metrics_figures figures;
 };
 
@@ -88,6 +89,18 @@ void cv_live_builder_destroy(struct cv_live_builder *lb);
  * over next time). */
 int cv_live_builder_update(struct cv_live_builder *lb, struct cv_store *store, const char *day,
 			   struct cv_live_snapshot **out);
+/* The same without computing the suggested introductions (the dearest
+ * part of a snapshot at a large convening): the last ones computed are
+ * kept and intros_pending set, so a new tap reaches the screen at once.
+ * cv_live_builder_suggest then fills in fresh ones. */
+int cv_live_builder_update_quick(struct cv_live_builder *lb, struct cv_store *store,
+				 const char *day, struct cv_live_snapshot **out);
+/* Computes the suggested introductions into snap, which is lb's newest
+ * snapshot or a copy of it (cv_live_snapshot_copy). Returns 0, CV_EINVAL
+ * (no snapshot built yet). */
+int cv_live_builder_suggest(struct cv_live_builder *lb, struct cv_live_snapshot *snap);
+/* A deep copy: 0 and *out, or CV_ENOMEM. */
+int cv_live_snapshot_copy(const struct cv_live_snapshot *from, struct cv_live_snapshot **out);
 /* Whether the last update started over rather than reading on. */
 bool cv_live_builder_last_full(const struct cv_live_builder *lb);
 

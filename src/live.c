@@ -1,8 +1,9 @@
 /* The live screen's reader thread: its own store connection, which only
  * reads. Every poll_ms it asks SQLite whether another connection committed
  * (PRAGMA data_version) and, when one did, brings its snapshot builder up
- * to date (only the rows appended since) and builds a new snapshot, keeps the
- * newest one for the UI and wakes it. An untaken snapshot is replaced, never
+ * to date (only the rows appended since) and posts a new snapshot at once,
+ * then again with fresh suggested introductions; it keeps the newest one
+ * for the UI and wakes it. An untaken snapshot is replaced, never
  * queued: the screen only ever wants the latest. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,6 +33,17 @@ struct cv_live {
 	struct cv_live_snapshot *latest; /* under lock; owned until taken */
 };
 
+/* Keeps snap as the newest for the UI (replacing one not taken) and wakes it. */
+static void live_post(struct cv_live *live, struct cv_live_snapshot *snap)
+{
+	pthread_mutex_lock(&live->lock);
+	cv_live_snapshot_free(live->latest);
+	live->latest = snap;
+	pthread_mutex_unlock(&live->lock);
+	if (live->wake)
+		live->wake(live->ctx);
+}
+
 static void *live_main(void *arg)
 {
 	struct cv_live *live = arg;
@@ -45,18 +57,22 @@ static void *live_main(void *arg)
 		cv_clock_local_date(cv_clock_stamp().wall_ms, day);
 		if (cv_live_data_version(live->store, &version) == 0 &&
 		    (version != seen || strcmp(day, seen_day) != 0)) {
-			struct cv_live_snapshot *snap = NULL;
-			int rc = cv_live_builder_update(live->builder, live->store, day, &snap);
+			struct cv_live_snapshot *snap = NULL, *copy = NULL;
+			int rc = cv_live_builder_update_quick(live->builder, live->store, day,
+							      &snap);
 
 			if (rc == 0) {
 				seen = version;
 				memcpy(seen_day, day, sizeof seen_day);
-				pthread_mutex_lock(&live->lock);
-				cv_live_snapshot_free(live->latest);
-				live->latest = snap;
-				pthread_mutex_unlock(&live->lock);
-				if (live->wake)
-					live->wake(live->ctx);
+				/* the new figures and ties to the screen at once; the
+				 * suggestions (the dearest part) follow on a copy */
+				if (cv_live_snapshot_copy(snap, &copy) != 0)
+					copy = NULL;
+				live_post(live, snap);
+				if (copy && cv_live_builder_suggest(live->builder, copy) == 0)
+					live_post(live, copy);
+				else
+					cv_live_snapshot_free(copy);
 			} else {
 				cv_log_warn("could not read the live figures: %s", cv_strerror(rc));
 			}

@@ -5,6 +5,7 @@
  * encounters are append-only, numbered per kiosk), starting over when the
  * day, the schema or the people (roster, consent) changed. Names only of
  * people who agreed (people.show_name = 1). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ struct cursors {
 /* One encounter row read, before it is fed in (wall, kiosk, seq) order. */
 struct enc_row {
 	int64_t wall, seq, a, b;
-	size_t kiosk; /* index into the encounter cursors */
+	size_t kiosk;      /* index into the encounter cursors */
+	const char *name;  /* the kiosk's id, set once the cursors stop moving */
 };
 
 struct cv_live_builder {
@@ -71,6 +73,9 @@ struct cv_live_builder {
 	int zone_count; /* <= ZONES_TRACKED */
 	char zone_names[ZONES_TRACKED][CV_ID_MAX];
 	int64_t zone_people[ZONES_TRACKED];
+	struct cv_metrics_intro intros[SUGGEST_MAX]; /* as last computed */
+	size_t intro_n;
+	bool snapped; /* a snapshot was built since the last read: suggest may follow */
 };
 
 void cv_live_snapshot_free(struct cv_live_snapshot *snap)
@@ -207,6 +212,7 @@ static int cursor_at(struct cursors *cs, const char *kiosk, size_t *at)
 	cs->c = nc;
 	memset(&nc[cs->n], 0, sizeof(*nc));
 	snprintf(nc[cs->n].kiosk, sizeof nc[0].kiosk, "%s", kiosk);
+	nc[cs->n].seq = INT64_MIN; /* every row of a kiosk not seen yet */
 	*at = cs->n++;
 	return 0;
 }
@@ -358,8 +364,6 @@ static int enc_each(void *ctx, size_t kiosk, sqlite3_stmt *st)
 	return 0;
 }
 
-static const struct cursors *sort_kiosks; /* qsort has no context; one builder thread sorts at a time */
-
 static int enc_key_cmp(int64_t wx, const char *kx, int64_t sx, int64_t wy, const char *ky,
                        int64_t sy)
 {
@@ -377,8 +381,7 @@ static int enc_cmp(const void *x, const void *y)
 {
 	const struct enc_row *a = x, *b = y;
 
-	return enc_key_cmp(a->wall, sort_kiosks->c[a->kiosk].kiosk, a->seq, b->wall,
-	                   sort_kiosks->c[b->kiosk].kiosk, b->seq);
+	return enc_key_cmp(a->wall, a->name, a->seq, b->wall, b->name, b->seq);
 }
 
 static void feed_encounter(struct cv_live_builder *lb, const struct enc_row *e)
@@ -442,7 +445,8 @@ static void pick_orgs(struct rows *b, struct cv_live_snapshot *s)
 
 static int zone_cmp(const void *x, const void *y)
 {
-	return strcmp(((const struct cv_live_zone *)x)->zone, ((const struct cv_live_zone *)y)->zone);
+	return strcmp(((const struct cv_live_zone *)x)->zone,
+	              ((const struct cv_live_zone *)y)->zone);
 }
 
 /* The zones by name: the order does not depend on which kiosk's rows came
@@ -460,20 +464,40 @@ static void fill_zones(const struct cv_live_builder *lb, struct cv_live_snapshot
 	memcpy(s->zones, all, (size_t)s->zone_count * sizeof all[0]);
 }
 
-static int fill_graph(struct cv_live_builder *lb, struct cv_live_snapshot *s)
+/* The builder's suggestions (as last computed) into s, by s's indexes. */
+static void fill_intros(struct cv_live_builder *lb, struct cv_live_snapshot *s)
+{
+	s->intro_count = 0;
+	s->intros_unnamed = 0;
+	for (size_t i = 0; i < lb->intro_n; i++) {
+		struct row *a = row_find(&lb->people, lb->intros[i].a);
+		struct row *c = row_find(&lb->people, lb->intros[i].b);
+
+		if (a && c && a->named && c->named && a->index >= 0 && c->index >= 0 &&
+		    s->intro_count < CV_LIVE_INTROS_MAX)
+			s->intros[s->intro_count++] =
+			    (struct cv_live_intro){a->index, c->index, lb->intros[i].common};
+		else
+			s->intros_unnamed++;
+	}
+}
+
+/* The snapshot from the builder. suggest: compute the suggested
+ * introductions now (O(sum of squared degrees), the dearest part); else the
+ * last ones computed are kept and s->intros_pending set. */
+static int fill_graph(struct cv_live_builder *lb, struct cv_live_snapshot *s, bool suggest)
 {
 	struct rows *b = &lb->people;
 	struct cv_metrics *m = lb->m;
 	size_t nt = cv_metrics_tie_count(m), k = 0;
-	struct cv_metrics_intro intros[SUGGEST_MAX];
-	size_t ni = 0;
 
 	s->expected = (int64_t)b->n;
 	s->checked_in = lb->checked_in;
 	s->encounters = lb->encounters;
 	fill_zones(lb, s);
 	for (size_t i = 0; i < b->n; i++)
-		b->rows[i].index = b->rows[i].present || b->rows[i].tied ? (int)s->person_count++ : -1;
+		b->rows[i].index =
+		    b->rows[i].present || b->rows[i].tied ? (int)s->person_count++ : -1;
 	s->people = calloc(s->person_count ? s->person_count : 1, sizeof(*s->people));
 	s->ties = calloc(nt ? nt : 1, sizeof(*s->ties));
 	if (!s->people || !s->ties)
@@ -517,18 +541,13 @@ static int fill_graph(struct cv_live_builder *lb, struct cv_live_snapshot *s)
 	}
 	s->tie_count = k;
 	pick_orgs(b, s);
-	if (cv_metrics_suggest(m, intros, SUGGEST_MAX, &ni) != 0)
-		ni = 0;
-	for (size_t i = 0; i < ni; i++) {
-		struct row *a = row_find(b, intros[i].a), *c = row_find(b, intros[i].b);
-
-		if (a && c && a->named && c->named && a->index >= 0 && c->index >= 0 &&
-		    s->intro_count < CV_LIVE_INTROS_MAX)
-			s->intros[s->intro_count++] =
-			    (struct cv_live_intro){a->index, c->index, intros[i].common};
-		else
-			s->intros_unnamed++;
+	if (suggest) {
+		if (cv_metrics_suggest(m, lb->intros, SUGGEST_MAX, &lb->intro_n) != 0)
+			lb->intro_n = 0;
+	} else {
+		s->intros_pending = true;
 	}
+	fill_intros(lb, s);
 	cv_metrics_figures(m, &s->figures);
 	return 0;
 }
@@ -547,6 +566,8 @@ static void builder_reset(struct cv_live_builder *lb)
 	lb->fed_any = false;
 	lb->checked_in = lb->encounters = 0;
 	lb->zone_count = 0;
+	lb->intro_n = 0;
+	lb->snapped = false;
 }
 
 int cv_live_builder_create(struct cv_live_builder **out)
@@ -597,7 +618,8 @@ static int builder_read(struct cv_live_builder *lb, sqlite3 *db, const char *day
 			*restart = true;
 	}
 	if (rc == 0 && !*restart && ec.n > 0) {
-		sort_kiosks = &lb->enc;
+		for (size_t i = 0; i < ec.n; i++)
+			ec.v[i].name = lb->enc.c[ec.v[i].kiosk].kiosk;
 		qsort(ec.v, ec.n, sizeof ec.v[0], enc_cmp);
 		if (lb->fed_any &&
 		    enc_key_cmp(ec.v[0].wall, lb->enc.c[ec.v[0].kiosk].kiosk, ec.v[0].seq,
@@ -611,7 +633,8 @@ static int builder_read(struct cv_live_builder *lb, sqlite3 *db, const char *day
 			lb->fed_any = true;
 			lb->fed_wall = last->wall;
 			lb->fed_seq = last->seq;
-			snprintf(lb->fed_kiosk, sizeof lb->fed_kiosk, "%s", lb->enc.c[last->kiosk].kiosk);
+			snprintf(lb->fed_kiosk, sizeof lb->fed_kiosk, "%s",
+			         lb->enc.c[last->kiosk].kiosk);
 		}
 	}
 	free(ec.v);
@@ -640,8 +663,8 @@ static int builder_start(struct cv_live_builder *lb, const char *day, int64_t sc
 	return 0;
 }
 
-int cv_live_builder_update(struct cv_live_builder *lb, struct cv_store *store, const char *day,
-                           struct cv_live_snapshot **out)
+static int builder_update(struct cv_live_builder *lb, struct cv_store *store, const char *day,
+                          bool suggest, struct cv_live_snapshot **out)
 {
 	sqlite3 *db = cv_store_db(store);
 	struct rows now = {0};
@@ -697,16 +720,60 @@ int cv_live_builder_update(struct cv_live_builder *lb, struct cv_store *store, c
 		rc = CV_ESTORE; /* out of order even when read whole: cannot happen */
 	if (rc == 0) {
 		lb->ready = true;
-		rc = fill_graph(lb, s);
+		rc = fill_graph(lb, s, suggest);
 	}
 	if (rc != 0)
 		goto fail;
+	lb->snapped = true;
 	*out = s;
 	return 0;
 fail:
 	builder_reset(lb);
 	cv_live_snapshot_free(s);
 	return rc;
+}
+
+int cv_live_builder_update(struct cv_live_builder *lb, struct cv_store *store, const char *day,
+                           struct cv_live_snapshot **out)
+{
+	return builder_update(lb, store, day, true, out);
+}
+
+int cv_live_builder_update_quick(struct cv_live_builder *lb, struct cv_store *store,
+                                 const char *day, struct cv_live_snapshot **out)
+{
+	return builder_update(lb, store, day, false, out);
+}
+
+int cv_live_snapshot_copy(const struct cv_live_snapshot *from, struct cv_live_snapshot **out)
+{
+	struct cv_live_snapshot *s = malloc(sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return CV_ENOMEM;
+	*s = *from;
+	s->people = malloc((from->person_count ? from->person_count : 1) * sizeof(*s->people));
+	s->ties = malloc((from->tie_count ? from->tie_count : 1) * sizeof(*s->ties));
+	if (!s->people || !s->ties) {
+		cv_live_snapshot_free(s);
+		return CV_ENOMEM;
+	}
+	memcpy(s->people, from->people, from->person_count * sizeof(*s->people));
+	memcpy(s->ties, from->ties, from->tie_count * sizeof(*s->ties));
+	*out = s;
+	return 0;
+}
+
+int cv_live_builder_suggest(struct cv_live_builder *lb, struct cv_live_snapshot *snap)
+{
+	if (!lb->ready || !lb->snapped)
+		return CV_EINVAL;
+	if (cv_metrics_suggest(lb->m, lb->intros, SUGGEST_MAX, &lb->intro_n) != 0)
+		lb->intro_n = 0;
+	fill_intros(lb, snap);
+	snap->intros_pending = false;
+	return 0;
 }
 
 int cv_live_build(struct cv_store *store, const char *day, struct cv_live_snapshot **out)

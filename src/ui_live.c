@@ -12,6 +12,13 @@
 #define TIE_GROW_MS 1500 /* how long a new tie takes to draw in */
 #define COOL 0.93f       /* the layout's temperature after each iteration */
 #define MIN_TEMP 0.0008f
+/* Pixels of tie drawn into the map's texture per frame, strongest ties
+ * first: while the layout moves only the strongest are redrawn each frame;
+ * once it rests the rest are added a batch a frame until every tie is
+ * drawn. About 6 ms of the software renderer on the development machine. */
+#define PIXELS_PER_FRAME 100000.0f
+#define LABELS_MAX 64 /* names on the map kept rendered */
+#define FAR 8 /* the coarse grid of the layout's far field, FAR x FAR */
 
 struct ui_live_layout {
 	const struct cv_live_snapshot *snap; /* the snapshot the arrays follow */
@@ -22,6 +29,25 @@ struct ui_live_layout {
 	float temp;
 	/* the repulsion grid: cell heads and a next link per node */
 	int grid, *head, *next;
+	/* the map drawn once into a texture (ties and nodes), redrawn only when
+	 * the layout moved or ties settled; new ties animate on top of it */
+	int *rank;          /* tie indexes, strongest first */
+	SDL_Texture *tex;   /* NULL: drawn directly each frame */
+	SDL_Rect tex_rect;  /* where it goes on screen */
+	bool moved;         /* the layout moved since the texture was begun */
+	size_t tex_settled; /* ties settled (not animating) when it was begun */
+	size_t tex_done;    /* ranks drawn into it so far */
+	bool tex_ok;        /* begun and valid */
+	bool tex_complete;  /* every settled tie and the nodes drawn */
+	/* the names on the map, rendered once and kept across snapshots */
+	int label_count;
+	struct label {
+		int64_t id;
+		int px, max_w;
+		char name[CV_LIVE_NAME_MAX];
+		SDL_Texture *tex;
+		int w, h;
+	} labels[LABELS_MAX];
 };
 
 static const uint32_t palette[CV_LIVE_ORGS_MAX] = {
@@ -57,6 +83,11 @@ void ui_live_free(struct cv_ui *ui)
 	free(l->born_ms);
 	free(l->head);
 	free(l->next);
+	free(l->rank);
+	if (l->tex)
+		SDL_DestroyTexture(l->tex);
+	for (int i = 0; i < l->label_count; i++)
+		SDL_DestroyTexture(l->labels[i].tex);
 	free(l);
 	ui->layout = NULL;
 }
@@ -73,6 +104,28 @@ static int find_id(const int64_t *ids, size_t n, int64_t id)
 			hi = mid;
 	}
 	return lo < n && ids[lo] == id ? (int)lo : -1;
+}
+
+static const struct cv_live_snapshot *rank_snap; /* qsort has no context; the UI thread only */
+
+static int rank_cmp(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+	int ca = rank_snap->ties[a].count, cb = rank_snap->ties[b].count;
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return (a > b) - (a < b); /* then the older first: a stable picture */
+}
+
+/* The ties strongest first (most encounters), so the ones drawn first while
+ * the map moves are the ones that say most. */
+static void rank_ties(int *rank, const struct cv_live_snapshot *s)
+{
+	for (size_t k = 0; k < s->tie_count; k++)
+		rank[k] = (int)k;
+	rank_snap = s;
+	qsort(rank, s->tie_count, sizeof(*rank), rank_cmp);
 }
 
 /* Follows a new snapshot: people keep their places by id, newcomers start
@@ -92,7 +145,8 @@ static int layout_follow(struct cv_ui *ui, const struct cv_live_snapshot *s, int
 	l->dy = calloc(cap, sizeof(float));
 	l->next = malloc(cap * sizeof(int));
 	l->born_ms = malloc(tcap * sizeof(int64_t));
-	if (!l->id || !l->x || !l->y || !l->dx || !l->dy || !l->next || !l->born_ms) {
+	l->rank = malloc(tcap * sizeof(int));
+	if (!l->id || !l->x || !l->y || !l->dx || !l->dy || !l->next || !l->born_ms || !l->rank) {
 		ui->layout = l;
 		ui_live_free(ui);
 		ui->layout = old;
@@ -135,8 +189,19 @@ static int layout_follow(struct cv_ui *ui, const struct cv_live_snapshot *s, int
 			l->y[i] = 0.5f + r * sinf(a);
 		}
 	}
+	rank_ties(l->rank, s);
 	/* a changed network warms the layout again, a little if it was settled */
 	l->temp = old ? (old->temp > 0.02f ? old->temp : 0.02f) : 0.1f;
+	l->moved = true;
+	if (old) {
+		/* the texture follows to the new layout; it is redrawn anyway */
+		l->tex = old->tex;
+		l->tex_rect = old->tex_rect;
+		old->tex = NULL;
+		memcpy(l->labels, old->labels, sizeof l->labels);
+		l->label_count = old->label_count;
+		old->label_count = 0;
+	}
 	ui->layout = l;
 	if (old) {
 		ui->layout = old;
@@ -147,19 +212,34 @@ static int layout_follow(struct cv_ui *ui, const struct cv_live_snapshot *s, int
 }
 
 /* One Fruchterman-Reingold iteration: repulsion between nodes in nearby
- * cells of a grid (so the cost grows with the nodes, not their square),
- * attraction along ties, a pull to the centre, moves capped by the
- * temperature. */
+ * cells of a grid, attraction along ties, a pull to the centre, moves
+ * capped by the temperature. The grid spans the nodes' bounding box with
+ * about four nodes a cell, its cells no wider than the repulsion's natural
+ * range (2k): a network pulled into a dense knot costs no more per frame
+ * than a spread one, O(nodes + ties). */
 static void layout_iterate(struct ui_live_layout *l)
 {
 	const struct cv_live_snapshot *s = l->snap;
 	size_t n = l->n;
 	float k = sqrtf(1.0f / (float)(n ? n : 1)) * 0.9f, k2 = k * k;
-	int g = (int)(1.0f / (2 * k));
+	float x0 = 1, y0 = 1, x1 = 0, y1 = 0, ext, cell;
+	int g;
 
 	if (n == 0)
 		return;
-	g = g < 1 ? 1 : g > 64 ? 64 : g;
+	for (size_t i = 0; i < n; i++) {
+		x0 = l->x[i] < x0 ? l->x[i] : x0;
+		y0 = l->y[i] < y0 ? l->y[i] : y0;
+		x1 = l->x[i] > x1 ? l->x[i] : x1;
+		y1 = l->y[i] > y1 ? l->y[i] : y1;
+	}
+	ext = x1 - x0 > y1 - y0 ? x1 - x0 : y1 - y0;
+	ext = ext < 1e-3f ? 1e-3f : ext;
+	cell = ext / sqrtf((float)n / 4.0f + 1.0f);
+	cell = cell > 2 * k ? 2 * k : cell;
+	g = (int)(ext / cell) + 1;
+	g = g < 1 ? 1 : g > 128 ? 128 : g;
+	cell = ext / (float)g + 1e-6f;
 	if (g != l->grid) {
 		free(l->head);
 		l->head = malloc((size_t)(g * g) * sizeof(int));
@@ -170,7 +250,7 @@ static void layout_iterate(struct ui_live_layout *l)
 	for (int c = 0; c < g * g; c++)
 		l->head[c] = -1;
 	for (size_t i = 0; i < n; i++) {
-		int cx = (int)(l->x[i] * (float)g), cy = (int)(l->y[i] * (float)g);
+		int cx = (int)((l->x[i] - x0) / cell), cy = (int)((l->y[i] - y0) / cell);
 		cx = cx < 0 ? 0 : cx >= g ? g - 1 : cx;
 		cy = cy < 0 ? 0 : cy >= g ? g - 1 : cy;
 		l->next[i] = l->head[cy * g + cx];
@@ -184,10 +264,42 @@ static void layout_iterate(struct ui_live_layout *l)
 			l->dy[i] *= 4;
 		}
 	}
+	/* the far field: each node pushed by the centroids of the coarse cells
+	 * beyond its own, weighted by the nodes in them, so the network keeps
+	 * its size and does not fold into a knot */
+	float fx[FAR * FAR], fy[FAR * FAR], fn[FAR * FAR], fcell = ext / FAR + 1e-6f;
+
+	memset(fx, 0, sizeof fx);
+	memset(fy, 0, sizeof fy);
+	memset(fn, 0, sizeof fn);
 	for (size_t i = 0; i < n; i++) {
-		int cx = (int)(l->x[i] * (float)g), cy = (int)(l->y[i] * (float)g);
+		int cx = (int)((l->x[i] - x0) / fcell), cy = (int)((l->y[i] - y0) / fcell);
+		int c = (cy < FAR ? cy : FAR - 1) * FAR + (cx < FAR ? cx : FAR - 1);
+		fx[c] += l->x[i];
+		fy[c] += l->y[i];
+		fn[c] += 1;
+	}
+	for (int c = 0; c < FAR * FAR; c++) {
+		if (fn[c] > 0) {
+			fx[c] /= fn[c];
+			fy[c] /= fn[c];
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int cx = (int)((l->x[i] - x0) / cell), cy = (int)((l->y[i] - y0) / cell);
 		cx = cx < 0 ? 0 : cx >= g ? g - 1 : cx;
 		cy = cy < 0 ? 0 : cy >= g ? g - 1 : cy;
+		for (int c = 0; c < FAR * FAR; c++) {
+			float ddx = l->x[i] - fx[c], ddy = l->y[i] - fy[c];
+			float d2 = ddx * ddx + ddy * ddy;
+
+			/* beyond the near field (two fine cells): no pair
+			 * pushed twice */
+			if (fn[c] > 0 && d2 > fcell * fcell && d2 > 4 * cell * cell) {
+				l->dx[i] += fn[c] * ddx * k2 / d2;
+				l->dy[i] += fn[c] * ddy * k2 / d2;
+			}
+		}
 		for (int yy = cy - 1; yy <= cy + 1; yy++) {
 			for (int xx = cx - 1; xx <= cx + 1; xx++) {
 				if (xx < 0 || yy < 0 || xx >= g || yy >= g)
@@ -229,6 +341,7 @@ static void layout_iterate(struct ui_live_layout *l)
 		l->y[i] = l->y[i] < 0.02f ? 0.02f : l->y[i] > 0.98f ? 0.98f : l->y[i];
 	}
 	l->temp *= COOL;
+	l->moved = true;
 }
 
 bool cv_ui_live_step(struct cv_ui *ui, const struct cv_live_snapshot *snap, int64_t now_ms)
@@ -250,7 +363,7 @@ bool cv_ui_live_step(struct cv_ui *ui, const struct cv_live_snapshot *snap, int6
 	iterations = iterations < 1 ? 1 : iterations > 4 ? 4 : iterations;
 	for (int i = 0; i < iterations && l->temp > MIN_TEMP; i++)
 		layout_iterate(l);
-	if (l->temp > MIN_TEMP)
+	if (l->temp > MIN_TEMP || (l->tex && !l->tex_complete))
 		return true;
 	for (size_t t = l->ties; t-- > 0;) {
 		if (now_ms - l->born_ms[t] < TIE_GROW_MS)
@@ -430,14 +543,176 @@ static bool rect_free(const SDL_Rect *placed, int n, SDL_Rect r)
 	return true;
 }
 
+/* The ties from rank from on (settled ones only), thin and quiet, until
+ * about budget pixels of line are drawn (0: no limit); returns the rank
+ * reached. The software renderer's cost is the pixels, so the budget bounds
+ * a frame's time whatever the ties' lengths. Ties shorter than a pixel are
+ * left out: they would only darken a node. */
+static size_t ties_draw(struct cv_ui *ui, const struct ui_live_layout *l,
+                        const struct cv_live_snapshot *s, SDL_FRect m, size_t from, size_t settled,
+                        float budget)
+{
+	const struct cv_theme *t = cv_assets_theme(ui->assets);
+	float spent = 0;
+	size_t k;
+
+	ui_set_colour(ui->renderer, t->muted, s->tie_count > 2000 ? 0.18f : 0.45f);
+	for (k = from; k < s->tie_count && (budget <= 0 || spent < budget); k++) {
+		size_t i = (size_t)l->rank[k];
+		const struct cv_live_tie *e = &s->ties[i];
+		float x0 = m.x + l->x[e->a] * m.w, y0 = m.y + l->y[e->a] * m.h;
+		float x1 = m.x + l->x[e->b] * m.w, y1 = m.y + l->y[e->b] * m.h;
+		float ax = fabsf(x1 - x0), ay = fabsf(y1 - y0);
+
+		if (i >= settled || (ax < 1.0f && ay < 1.0f))
+			continue;
+		SDL_RenderDrawLineF(ui->renderer, x0, y0, x1, y1);
+		spent += (ax > ay ? ax : ay) + 8; /* and a fixed cost per line */
+	}
+	return k;
+}
+
+static void nodes_draw(struct cv_ui *ui, const struct ui_live_layout *l,
+                       const struct cv_live_snapshot *s, SDL_FRect m, float rad)
+{
+	const struct cv_theme *t = cv_assets_theme(ui->assets);
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cv_live_person *p = &s->people[i];
+		float x = m.x + l->x[i] * m.w, y = m.y + l->y[i] * m.h;
+
+		ui_fill_disc(ui->renderer, x, y, p->partners > 0 ? rad : rad * 0.7f,
+		             p->partners > 0 ? org_colour(t, p->org) : t->muted);
+	}
+}
+
+/* The ties and nodes. Settled ties and the nodes go into a texture the size
+ * of the map, begun again only when the layout moved or more ties settled,
+ * and filled strongest ties first, PIXELS_PER_FRAME a frame: a moving map
+ * shows its strongest ties, a resting one every tie. New ties are drawn in
+ * from A to B on top. Without target textures, everything is drawn each
+ * frame. */
+static void map_draw(struct cv_ui *ui, struct ui_live_layout *l, const struct cv_live_snapshot *s,
+                     SDL_FRect m, float rad, SDL_Rect area)
+{
+	const struct cv_theme *t = cv_assets_theme(ui->assets);
+	SDL_Renderer *rr = ui->renderer;
+	int64_t now = ui->view.now_ms;
+	size_t settled = s->tie_count;
+	int e = (int)ceilf(rad) + 1;
+	SDL_Rect want = {(int)m.x - e, (int)m.y - e, (int)m.w + 2 * e, (int)m.h + 2 * e};
+
+	/* new ties are last, in the order they were born */
+	while (settled > 0 && now - l->born_ms[settled - 1] < TIE_GROW_MS)
+		settled--;
+	SDL_IntersectRect(&want, &area, &want);
+	if (l->tex && (l->tex_rect.w != want.w || l->tex_rect.h != want.h)) {
+		SDL_DestroyTexture(l->tex);
+		l->tex = NULL;
+	}
+	if (!l->tex && want.w > 0 && want.h > 0 && SDL_RenderTargetSupported(rr)) {
+		l->tex = SDL_CreateTexture(rr, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET,
+		                           want.w, want.h);
+		l->tex_ok = false;
+	}
+	l->tex_rect = want;
+	if (l->tex) {
+		SDL_Texture *back = SDL_GetRenderTarget(rr);
+		SDL_FRect tm = {m.x - (float)want.x, m.y - (float)want.y, m.w, m.h};
+
+		if (l->moved || !l->tex_ok || l->tex_settled != settled) {
+			l->moved = false;
+			l->tex_ok = true;
+			l->tex_complete = false;
+			l->tex_settled = settled;
+			l->tex_done = 0;
+		}
+		if (!l->tex_complete && SDL_SetRenderTarget(rr, l->tex) == 0) {
+			size_t to;
+
+			if (l->tex_done == 0) {
+				/* opaque, the map's own colour: the ties blend as
+				 * they would on the screen */
+				ui_set_colour(rr, t->surface, 1.0f);
+				SDL_SetRenderDrawBlendMode(rr, SDL_BLENDMODE_NONE);
+				SDL_RenderClear(rr);
+				SDL_SetRenderDrawBlendMode(rr, SDL_BLENDMODE_BLEND);
+			}
+			to = ties_draw(ui, l, s, tm, l->tex_done, settled, PIXELS_PER_FRAME);
+			/* the nodes over the ties: when begun, and again when
+			 * the last ties are in */
+			if (l->tex_done == 0 || to >= s->tie_count)
+				nodes_draw(ui, l, s, tm, rad);
+			l->tex_done = to;
+			l->tex_complete = to >= s->tie_count;
+			SDL_SetRenderTarget(rr, back);
+		}
+		SDL_SetTextureBlendMode(l->tex, SDL_BLENDMODE_NONE);
+		SDL_RenderCopy(rr, l->tex, NULL, &want);
+	} else {
+		ties_draw(ui, l, s, m, 0, settled, 0);
+	}
+	for (size_t k = settled; k < s->tie_count; k++) {
+		const struct cv_live_tie *ti = &s->ties[k];
+		float x0 = m.x + l->x[ti->a] * m.w, y0 = m.y + l->y[ti->a] * m.h;
+		float x1 = m.x + l->x[ti->b] * m.w, y1 = m.y + l->y[ti->b] * m.h;
+		int64_t age = now - l->born_ms[k];
+		float f = age <= 0 ? 0.05f : (float)age / TIE_GROW_MS;
+
+		ui_stroke(rr, x0, y0, x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, rad * 0.8f,
+		          t->accent);
+	}
+	if (!l->tex || settled < s->tie_count)
+		nodes_draw(ui, l, s, m, rad);
+}
+
+/* A name rendered for the map, from the cache or rendered now (the cache
+ * starts over when full). NULL when it cannot be rendered. */
+static const struct label *label_get(struct cv_ui *ui, struct ui_live_layout *l,
+                                     const struct cv_live_person *p, int px, int max_w)
+{
+	struct label *lb;
+	SDL_Surface *surf;
+	int used = px;
+
+	for (int i = 0; i < l->label_count; i++) {
+		lb = &l->labels[i];
+		if (lb->id == p->id && lb->px == px && lb->max_w == max_w &&
+		    strcmp(lb->name, p->name) == 0)
+			return lb;
+	}
+	if (l->label_count == LABELS_MAX) {
+		for (int i = 0; i < l->label_count; i++)
+			SDL_DestroyTexture(l->labels[i].tex);
+		l->label_count = 0;
+	}
+	surf = ui_render_fit(ui, p->name, FACE_BOLD, used, max_w, 1, 0,
+	                     cv_assets_theme(ui->assets)->text, &used);
+	if (!surf)
+		return NULL;
+	surf = ui_trim(ui, surf, p->name, FACE_BOLD, used);
+	lb = &l->labels[l->label_count];
+	lb->tex = SDL_CreateTextureFromSurface(ui->renderer, surf);
+	lb->w = surf->w;
+	lb->h = surf->h;
+	SDL_FreeSurface(surf);
+	if (!lb->tex)
+		return NULL;
+	lb->id = p->id;
+	lb->px = px;
+	lb->max_w = max_w;
+	snprintf(lb->name, sizeof lb->name, "%s", p->name);
+	l->label_count++;
+	return lb;
+}
+
 static void draw_map(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
                      const struct cv_live_snapshot *s)
 {
 	const struct cv_theme *t = cv_assets_theme(ui->assets);
-	const struct ui_live_layout *l = ui->layout;
+	struct ui_live_layout *l = ui->layout;
 	int h = heading(ui, m, "live.map", r.x, r.y, r.w);
 	float mx, my, mw, mh, rad;
-	int64_t now = ui->view.now_ms;
 	SDL_Rect placed[16];
 	int n_placed = 0;
 
@@ -453,32 +728,43 @@ static void draw_map(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
 	mh = (float)r.h - (float)m->gap;
 	rad = sqrtf(mw * mh / (float)l->n) * 0.16f;
 	rad = rad < 2.0f ? 2.0f : rad > (float)m->s / 60 ? (float)m->s / 60 : rad;
+	{
+		/* the network zoomed to fill the map (up to 4x): a dense
+		 * network folds into a knot in the middle of the layout's
+		 * square, and its structure only shows when it fills the
+		 * map. The same scale both ways, so distances stay true. */
+		float x0 = 1, y0 = 1, x1 = 0, y1 = 0, z;
 
-	/* ties: settled ones thin and quiet, new ones drawn in from A to B */
-	ui_set_colour(ui->renderer, t->muted, s->tie_count > 2000 ? 0.18f : 0.45f);
-	for (size_t k = 0; k < s->tie_count; k++) {
-		const struct cv_live_tie *e = &s->ties[k];
-		float x0 = mx + l->x[e->a] * mw, y0 = my + l->y[e->a] * mh;
-		float x1 = mx + l->x[e->b] * mw, y1 = my + l->y[e->b] * mh;
-		int64_t age = now - l->born_ms[k];
+		/* whole discs inside the panel */
+		mx += rad;
+		my += rad;
+		mw -= 2 * rad;
+		mh -= 2 * rad;
 
-		if (age >= TIE_GROW_MS) {
-			SDL_RenderDrawLineF(ui->renderer, x0, y0, x1, y1);
-			continue;
+		for (size_t i = 0; i < l->n; i++) {
+			x0 = l->x[i] < x0 ? l->x[i] : x0;
+			y0 = l->y[i] < y0 ? l->y[i] : y0;
+			x1 = l->x[i] > x1 ? l->x[i] : x1;
+			y1 = l->y[i] > y1 ? l->y[i] : y1;
 		}
-		{
-			float f = age <= 0 ? 0.05f : (float)age / TIE_GROW_MS;
-			ui_stroke(ui->renderer, x0, y0, x0 + (x1 - x0) * f, y0 + (y1 - y0) * f,
-			          rad * 0.8f, t->accent);
-			ui_set_colour(ui->renderer, t->muted, s->tie_count > 2000 ? 0.18f : 0.45f);
-		}
+		z = 4.0f;
+		if (x1 - x0 > 0.25f)
+			z = 1.0f / (x1 - x0);
+		if (y1 - y0 > 0.25f && 1.0f / (y1 - y0) < z)
+			z = 1.0f / (y1 - y0);
+		z = z < 1.0f ? 1.0f : z;
+		mx += mw * (0.5f - z * (x0 + x1) / 2);
+		my += mh * (0.5f - z * (y0 + y1) / 2);
+		mw *= z;
+		mh *= z;
 	}
-	for (size_t i = 0; i < l->n; i++) {
-		const struct cv_live_person *p = &s->people[i];
-		float x = mx + l->x[i] * mw, y = my + l->y[i] * mh;
 
-		ui_fill_disc(ui->renderer, x, y, p->partners > 0 ? rad : rad * 0.7f,
-		             p->partners > 0 ? org_colour(t, p->org) : t->muted);
+	{
+		/* the texture stays clear of the panel's rounded corners */
+		int in = m->radius / 3 + 1;
+		SDL_Rect clip = {r.x + in, r.y + in, r.w - 2 * in, r.h - 2 * in};
+
+		map_draw(ui, l, s, (SDL_FRect){mx, my, mw, mh}, rad, clip);
 	}
 	/* a few names: the best-connected of those who agreed, where they fit */
 	{
@@ -497,18 +783,15 @@ static void draw_map(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
 			order[b + 1] = v;
 		}
 		for (int k = 0; k < count && n_placed < 12; k++) {
-			const struct cv_live_person *p = &s->people[order[k]];
-			int used = m->small_px * 9 / 10;
-			SDL_Surface *surf = ui_render_fit(ui, p->name, FACE_BOLD, used, r.w / 3, 1, 0,
-			                                  t->text, &used);
+			const struct label *lb =
+			    label_get(ui, l, &s->people[order[k]], m->small_px * 9 / 10, r.w / 3);
 			SDL_Rect box;
 			char key[32];
 
-			if (!surf)
+			if (!lb)
 				continue;
-			surf = ui_trim(ui, surf, p->name, FACE_BOLD, used);
-			box = (SDL_Rect){(int)(mx + l->x[order[k]] * mw) - surf->w / 2,
-			                 (int)(my + l->y[order[k]] * mh + rad + 1), surf->w, surf->h};
+			box = (SDL_Rect){(int)(mx + l->x[order[k]] * mw) - lb->w / 2,
+			                 (int)(my + l->y[order[k]] * mh + rad + 1), lb->w, lb->h};
 			if (box.x < r.x)
 				box.x = r.x;
 			if (box.x + box.w > r.x + r.w)
@@ -518,11 +801,11 @@ static void draw_map(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
 			if (box.y >= r.y && rect_free(placed, n_placed, box)) {
 				ui_set_colour(ui->renderer, t->background, 0.55f);
 				SDL_RenderFillRect(ui->renderer, &box);
+				SDL_RenderCopy(ui->renderer, lb->tex, NULL, &box);
 				snprintf(key, sizeof(key), "live.name.%d", n_placed);
-				ui_blit_text(ui, key, surf, box.x + box.w / 2, box.y, box.w);
+				ui_record_box(ui, key, box);
 				placed[n_placed++] = box;
 			}
-			SDL_FreeSurface(surf);
 		}
 	}
 }
