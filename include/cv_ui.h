@@ -14,6 +14,7 @@
 #include "cv_flow.h"
 #include "cv_live.h"
 #include "cv_organizer.h"
+#include "cv_sync_client.h"
 
 struct cv_ui_options {
 	int width;
@@ -27,12 +28,24 @@ struct cv_ui_options {
 #define CV_UI_RESULTS_MAX 6 /* roster search results shown */
 #define CV_UI_ZONES_MAX 12
 
+/* The background sync as the organiser menu shows it. */
+struct cv_ui_sync_view {
+	bool configured;              /* [sync] url is set */
+	bool syncing;                 /* a run is under way */
+	bool finished;                /* a run has finished: outcome and at say how */
+	enum cv_sync_outcome outcome; /* of the last finished run */
+	int64_t pending;              /* records still to upload; -1 when unknown */
+	int64_t quarantined;          /* records held back after a refusal */
+	char at[8];                   /* local "HH:MM" the last run finished */
+};
+
 /* What organiser mode draws besides its state. */
 struct cv_ui_org_data {
 	int result_count;
 	struct cv_flow_person results[CV_UI_RESULTS_MAX]; /* roster search */
 	int zone_count;
 	char zones[CV_UI_ZONES_MAX][CV_ID_MAX];
+	struct cv_ui_sync_view sync; /* the menu's sync lines */
 };
 
 /* Everything a frame is drawn from. */

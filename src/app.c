@@ -75,16 +75,18 @@ struct app {
 	struct app_org *org; /* organiser mode and the live screen */
 };
 
-/* ---- background sync ([sync] url): its state is logged on change and
- * kept in the store for `convene status` ---- */
+/* ---- background sync ([sync] url): its state is logged on change, kept
+ * in the store for `convene status` and handed to the organiser menu ---- */
 
 struct app_sync_log {
-	char last[256]; /* touched only by the sync thread */
+	char last[256];      /* touched only by the sync thread */
+	struct app_org *org; /* set before the thread starts */
 };
 
 static void app_sync_notify(const struct cv_sync_state *state, void *ctx)
 {
 	struct app_sync_log *log = ctx;
+	app_org_sync_post(log->org, state);
 	if (state->syncing || strcmp(log->last, state->last) == 0)
 		return;
 	snprintf(log->last, sizeof log->last, "%s", state->last);
@@ -510,7 +512,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	cv_service_ready();
 	cv_service_status("running");
 	struct cv_sync_thread *sync = NULL;
-	struct app_sync_log sync_log = {.last = ""};
+	struct app_sync_log sync_log = {.last = "", .org = app.org};
 	if (cfg->sync_url[0] && (cv_sync_global_init() != 0 ||
 				 cv_sync_thread_start(cfg, app_sync_notify, &sync_log, &sync) != 0))
 		cv_log_error("background sync could not start; use convene sync");

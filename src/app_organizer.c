@@ -4,9 +4,11 @@
  * login) and never logged; the digits are wiped once checked. */
 #include "app_organizer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cv_clock.h"
 #include "cv_error.h"
@@ -44,6 +46,13 @@ struct app_org {
 	uint32_t search_id;          /* the newest search asked for */
 	uint32_t action_id;          /* the bind/unbind/revoke/zone waiting for its reply */
 	int pending_zone;            /* the zone asked for (index), or -1 */
+	/* The sync thread's newest state, handed over under sync_lock: it
+	 * writes sync_box, the UI thread copies it into data.sync on a tick. */
+	pthread_mutex_t sync_lock;
+	struct cv_ui_sync_view sync_box;
+	bool sync_fresh;
+	void (*wake)(void *ctx);
+	void *wake_ctx;
 };
 
 static void org_zones(struct app_org *o)
@@ -84,6 +93,12 @@ int app_org_create(const struct cv_config *cfg, void (*wake)(void *ctx), void *c
 	if (!o)
 		return CV_ENOMEM;
 	o->cfg = cfg;
+	pthread_mutex_init(&o->sync_lock, NULL);
+	o->wake = wake;
+	o->wake_ctx = ctx;
+	o->data.sync.configured = cfg->sync_url[0] != '\0';
+	o->data.sync.pending = -1;
+	o->sync_box = o->data.sync;
 	snprintf(o->zone, sizeof o->zone, "%s", cfg->zone);
 	o->pending_zone = -1;
 	cv_org_init(&o->state);
@@ -113,12 +128,44 @@ void app_org_destroy(struct app_org *o)
 		return;
 	cv_live_stop(o->live);
 	cv_live_snapshot_free(o->snap);
+	pthread_mutex_destroy(&o->sync_lock);
 	free(o);
 }
 
 void app_org_set_sync(struct app_org *o, struct cv_sync_thread *sync)
 {
 	o->sync = sync;
+	/* [sync] url is set but the thread did not start: say so, not "not yet" */
+	if (!sync && o->data.sync.configured) {
+		o->data.sync.finished = true;
+		o->data.sync.outcome = CV_SYNC_FAILED;
+	}
+}
+
+void app_org_sync_post(struct app_org *o, const struct cv_sync_state *state)
+{
+	char at[sizeof o->sync_box.at] = "";
+
+	if (!state->syncing) {
+		time_t now = (time_t)(cv_clock_stamp().wall_ms / 1000);
+		struct tm tm;
+
+		if (localtime_r(&now, &tm))
+			strftime(at, sizeof at, "%H:%M", &tm);
+	}
+	pthread_mutex_lock(&o->sync_lock);
+	o->sync_box.syncing = state->syncing;
+	o->sync_box.pending = state->pending;
+	o->sync_box.quarantined = state->quarantined;
+	if (!state->syncing) {
+		o->sync_box.finished = true;
+		o->sync_box.outcome = state->outcome;
+		memcpy(o->sync_box.at, at, sizeof at);
+	}
+	o->sync_fresh = true;
+	pthread_mutex_unlock(&o->sync_lock);
+	if (o->wake)
+		o->wake(o->wake_ctx);
 }
 
 void app_org_set_recorder(struct app_org *o, struct cv_recorder *rec)
@@ -347,6 +394,13 @@ void app_org_tick(struct app_org *o, struct cv_ui *ui, bool *dirty)
 	struct cv_live_snapshot *snap = cv_live_take(o->live);
 
 	org_step(o, &ev, NULL, NULL, dirty);
+	pthread_mutex_lock(&o->sync_lock);
+	if (o->sync_fresh) {
+		o->data.sync = o->sync_box;
+		o->sync_fresh = false;
+		*dirty |= o->state.screen == CV_ORG_MENU;
+	}
+	pthread_mutex_unlock(&o->sync_lock);
 	if (snap) {
 		cv_live_snapshot_free(o->snap);
 		o->snap = snap;

@@ -13,6 +13,7 @@
 
 struct app_org;
 struct cv_sync_thread;
+struct cv_sync_state;
 struct cv_recorder;
 struct cv_inbox_item;
 
@@ -23,6 +24,10 @@ void app_org_destroy(struct app_org *o);
 
 /* The background sync thread "sync now" pokes (may be NULL). */
 void app_org_set_sync(struct app_org *o, struct cv_sync_thread *sync);
+
+/* The sync thread's state for the menu: copied under a lock, the main
+ * loop woken. Any thread; never blocks beyond that copy. */
+void app_org_sync_post(struct app_org *o, const struct cv_sync_state *state);
 
 /* The recorder whose writer thread searches the roster, binds badges and
  * keeps the zone (may be NULL: those actions then fail). */

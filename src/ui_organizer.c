@@ -151,6 +151,83 @@ static void draw_centered(struct cv_ui *ui, const struct metrics *m, SDL_Rect ar
 	line(ui, key, FACE_BOLD, m->heading_px, area.x, y, area.w, 3, t->text, true);
 }
 
+/* The key of the line that says how the background sync stands, and its
+ * colour: the last run's outcome once one has finished. */
+static const char *sync_result_key(const struct cv_ui_sync_view *s, const struct cv_theme *t,
+                                   uint32_t *rgb)
+{
+	*rgb = t->warn;
+	if (!s->configured) {
+		*rgb = t->muted;
+		return "org.sync_off";
+	}
+	if (!s->finished) {
+		*rgb = t->muted;
+		return s->syncing ? "org.sync_running" : "org.sync_never";
+	}
+	switch (s->outcome) {
+	case CV_SYNC_DONE: *rgb = t->ok; return "org.sync_done";
+	case CV_SYNC_QUARANTINED: return "org.sync_held";
+	case CV_SYNC_UNREACHABLE: return "org.sync_unreachable";
+	case CV_SYNC_TLS: return "org.sync_tls";
+	case CV_SYNC_CLOCK: return "org.sync_clock";
+	case CV_SYNC_BAD_TOKEN: return "org.sync_bad_token";
+	case CV_SYNC_REFUSED: return "org.sync_refused";
+	case CV_SYNC_STOPPED: *rgb = t->muted; return "org.sync_never";
+	case CV_SYNC_FAILED: break;
+	}
+	return "org.sync_failed";
+}
+
+/* Draws the text of key with {count} and {time} filled. Returns its height. */
+static int sync_line(struct cv_ui *ui, const char *key, long long count, const char *at,
+                     enum face face, int px, SDL_Rect area, int y, int lines, uint32_t rgb)
+{
+	char buf[TEXT_MAX], out[TEXT_MAX];
+	const char *mark;
+
+	ui->fill_count = count;
+	ui_fill(ui, text(ui, key), buf, sizeof(buf));
+	/* {time} is the sync's own placeholder: ui_fill leaves it as it is */
+	mark = strstr(buf, "{time}");
+	if (mark)
+		snprintf(out, sizeof(out), "%.*s%s%s", (int)(mark - buf), buf, at, mark + 6);
+	else
+		snprintf(out, sizeof(out), "%s", buf);
+	return ui_text(ui, key, out, face, px, area.x, y, area.w, lines, rgb, true);
+}
+
+/* The background sync under the menu's title: how the last run ended, what
+ * still waits, and what is held back with the way to retry it. Returns the
+ * height it takes with the gap below. */
+static int draw_sync(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
+{
+	const struct cv_theme *t = theme(ui);
+	const struct cv_ui_sync_view *s;
+	int y = area.y, gap = m->gap / 3;
+	uint32_t rgb;
+	const char *key;
+
+	if (!ui->view.org_data)
+		return 0;
+	s = &ui->view.org_data->sync;
+	key = sync_result_key(s, t, &rgb);
+	y += sync_line(ui, key, 0, s->at, FACE_BOLD, m->body_px, area, y, 2, rgb) + gap;
+	if (s->configured && s->pending >= 0)
+		y += sync_line(ui, "org.sync_pending", (long long)s->pending, s->at, FACE_REGULAR,
+		               m->small_px, area, y, 1, t->muted) +
+		     gap;
+	if (s->configured && s->quarantined > 0) {
+		y += sync_line(ui, "org.sync_quarantined", (long long)s->quarantined, s->at,
+		               FACE_BOLD, m->small_px, area, y, 1, t->warn) +
+		     gap;
+		y += sync_line(ui, "org.sync_retry_hint", 0, s->at, FACE_REGULAR, m->small_px, area,
+		               y, 2, t->muted) +
+		     gap;
+	}
+	return y - area.y + m->gap - gap;
+}
+
 static void draw_menu(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 {
 	static const char *const keys[CV_ORG_ITEM_COUNT] = {
@@ -163,6 +240,9 @@ static void draw_menu(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 
 	for (int i = 0; i < CV_ORG_ITEM_COUNT; i++)
 		labels[i] = text(ui, keys[i]);
+	area.y += top;
+	area.h -= top;
+	top = draw_sync(ui, m, area);
 	area.y += top;
 	area.h -= top;
 	grid(ui, m, area, CV_ORG_ITEM_COUNT, m->h > m->w ? 1 : 3, keys, labels, CV_UI_T_ITEM,

@@ -37,7 +37,8 @@ static const struct size sizes[] = {
 };
 
 enum kind { K_WELCOME, K_PIN, K_PIN_WRONG, K_PIN_LOCKED, K_MENU, K_ZONE, K_ENROL, K_SEARCH,
-            K_SEARCH_EMPTY, K_BADGE, K_NOTICE_OK, K_NOTICE_FAIL, K_LIVE, K_LIVE_ORG, K_LIVE_EMPTY };
+            K_SEARCH_EMPTY, K_BADGE, K_NOTICE_OK, K_NOTICE_FAIL, K_LIVE, K_LIVE_ORG, K_LIVE_EMPTY,
+            K_SYNC_OFF, K_SYNC_OK, K_SYNC_CLOCK, K_SYNC_QUARANTINE };
 
 struct variant {
 	const char *name;
@@ -68,6 +69,14 @@ static const struct variant variants[] = {
                                         "live.intros", "live.intro.0", "live.name.0"}, 0},
     {"live-organizer-de", K_LIVE_ORG, true, {"live.title", "live.map", "org.back"}, 1},
     {"live-empty", K_LIVE_EMPTY, false, {"live.title", "live.lonely_none", "live.intros_none"}, 0},
+    {"org-menu-sync-off", K_SYNC_OFF, false, {"org.menu_title", "org.sync_off", "org.item_sync"}, 6},
+    {"org-menu-sync-ok", K_SYNC_OK, false, {"org.sync_done", "org.sync_pending", "org.item_back"}, 6},
+    {"org-menu-sync-clock", K_SYNC_CLOCK, false, {"org.sync_clock", "org.sync_pending", "org.item_live"}, 6},
+    {"org-menu-sync-clock-de", K_SYNC_CLOCK, true, {"org.sync_clock", "org.sync_pending", "org.item_back"}, 6},
+    {"org-menu-sync-quarantine", K_SYNC_QUARANTINE, false, {"org.sync_held", "org.sync_pending",
+                                  "org.sync_quarantined", "org.sync_retry_hint", "org.item_back"}, 6},
+    {"org-menu-sync-quarantine-de", K_SYNC_QUARANTINE, true, {"org.sync_held", "org.sync_quarantined",
+                                     "org.sync_retry_hint", "org.item_back"}, 6},
 };
 
 #define VARIANT_COUNT (sizeof(variants) / sizeof(variants[0]))
@@ -250,6 +259,22 @@ static void build(const struct variant *v, struct scene *sc)
 	case K_PIN_WRONG: o->screen = CV_ORG_PIN; o->pin_wrong = true; o->failures = 2; break;
 	case K_PIN_LOCKED: o->screen = CV_ORG_PIN; o->pin_wrong = true; o->locked_until_ms = NOW + 42000; break;
 	case K_MENU: o->screen = CV_ORG_MENU; break;
+	case K_SYNC_OFF:
+	case K_SYNC_OK:
+	case K_SYNC_CLOCK:
+	case K_SYNC_QUARANTINE:
+		o->screen = CV_ORG_MENU;
+		if (v->kind == K_SYNC_OFF)
+			break;
+		sc->data.sync.configured = true;
+		sc->data.sync.finished = true;
+		sc->data.sync.pending = v->kind == K_SYNC_CLOCK ? 20000 : 12;
+		sc->data.sync.quarantined = v->kind == K_SYNC_QUARANTINE ? 3 : 0;
+		sc->data.sync.outcome = v->kind == K_SYNC_OK      ? CV_SYNC_DONE
+		                        : v->kind == K_SYNC_CLOCK ? CV_SYNC_CLOCK
+		                                                  : CV_SYNC_QUARANTINED;
+		snprintf(sc->data.sync.at, sizeof(sc->data.sync.at), "12:03");
+		break;
 	case K_ZONE: o->screen = CV_ORG_ZONE; break;
 	case K_ENROL: o->screen = CV_ORG_ENROL; break;
 	case K_SEARCH:
