@@ -12,10 +12,10 @@
 #include "cv_config.h"
 #include "cv_metrics.h"
 
-#define CV_LIVE_SLOTS 96       /* 15-minute slots of a day */
+#define CV_LIVE_SLOTS 96 /* 15-minute slots of a day */
 #define CV_LIVE_ZONES_MAX 12
-#define CV_LIVE_ORGS_MAX 10    /* organisations with their own colour; the rest share one */
-#define CV_LIVE_LIST_MAX 16    /* named people in "has not met anyone yet" */
+#define CV_LIVE_ORGS_MAX 10 /* organisations with their own colour; the rest share one */
+#define CV_LIVE_LIST_MAX 16 /* named people in "has not met anyone yet" */
 #define CV_LIVE_INTROS_MAX 6
 #define CV_LIVE_NAME_MAX 64
 
@@ -44,10 +44,10 @@ struct cv_live_intro {
 
 /* One snapshot; owned by whoever holds it (cv_live_snapshot_free). */
 struct cv_live_snapshot {
-	char day[16];        /* the local date it covers, YYYY-MM-DD */
-	int64_t expected;    /* people on the roster */
-	int64_t checked_in;  /* distinct people checked in today */
-	int64_t encounters;  /* encounters today */
+	char day[16];                /* the local date it covers, YYYY-MM-DD */
+	int64_t expected;            /* people on the roster */
+	int64_t checked_in;          /* distinct people checked in today */
+	int64_t encounters;          /* encounters today */
 	int arrivals[CV_LIVE_SLOTS]; /* first check-ins of the day per 15 minutes */
 	int zone_count;
 	struct cv_live_zone zones[CV_LIVE_ZONES_MAX];
@@ -55,9 +55,9 @@ struct cv_live_snapshot {
 	char orgs[CV_LIVE_ORGS_MAX][CV_LIVE_NAME_MAX];
 	size_t person_count; /* present people and anyone in a tie, by id */
 	struct cv_live_person *people;
-	size_t tie_count;    /* in the order the pairs first met: new ties come last */
+	size_t tie_count; /* in the order the pairs first met: new ties come last */
 	struct cv_live_tie *ties;
-	int64_t lonely;      /* present people who have not met anyone yet */
+	int64_t lonely; /* present people who have not met anyone yet */
 	int lonely_named_count;
 	int lonely_named[CV_LIVE_LIST_MAX]; /* indexes into people, the named among them */
 	int intro_count;
@@ -88,13 +88,13 @@ void cv_live_builder_destroy(struct cv_live_builder *lb);
  * one read transaction. Returns 0 and *out, or a CV_E* code (lb then starts
  * over next time). */
 int cv_live_builder_update(struct cv_live_builder *lb, struct cv_store *store, const char *day,
-			   struct cv_live_snapshot **out);
+                           struct cv_live_snapshot **out);
 /* The same without computing the suggested introductions (the dearest
  * part of a snapshot at a large convening): the last ones computed are
  * kept and intros_pending set, so a new tap reaches the screen at once.
  * cv_live_builder_suggest then fills in fresh ones. */
 int cv_live_builder_update_quick(struct cv_live_builder *lb, struct cv_store *store,
-				 const char *day, struct cv_live_snapshot **out);
+                                 const char *day, struct cv_live_snapshot **out);
 /* Computes the suggested introductions into snap, which is lb's newest
  * snapshot or a copy of it (cv_live_snapshot_copy). Returns 0, CV_EINVAL
  * (no snapshot built yet). */
@@ -113,7 +113,7 @@ int cv_live_data_version(struct cv_store *store, int64_t *out);
  * (from the thread) when one is ready. */
 struct cv_live;
 int cv_live_start(const char *store_path, const char *kiosk_id, int poll_ms,
-		  void (*wake)(void *ctx), void *ctx, struct cv_live **out);
+                  void (*wake)(void *ctx), void *ctx, struct cv_live **out);
 /* The newest snapshot not taken yet, or NULL; the caller owns it. Any thread. */
 struct cv_live_snapshot *cv_live_take(struct cv_live *live);
 void cv_live_stop(struct cv_live *live);

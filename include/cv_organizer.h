@@ -54,12 +54,12 @@ enum cv_org_notice {
 #define CV_ORG_QUERY_MAX 64 /* bytes of UTF-8 search text, with the terminator */
 
 struct cv_org_params {
-	bool enabled;        /* a PIN hash is configured: without one, OPEN is ignored */
-	int timeout_ms;      /* untouched this long: back to the kiosk (60000) */
-	int lock_ms;         /* how long max_failures wrong PINs lock the keypad (60000) */
-	int max_failures;    /* wrong PINs in a row that lock it (5) */
-	int notice_ms;       /* how long a notice stays */
-	int zone_count;      /* zones to choose from, 0..: ZONE events index them */
+	bool enabled;     /* a PIN hash is configured: without one, OPEN is ignored */
+	int timeout_ms;   /* untouched this long: back to the kiosk (60000) */
+	int lock_ms;      /* how long max_failures wrong PINs lock the keypad (60000) */
+	int max_failures; /* wrong PINs in a row that lock it (5) */
+	int notice_ms;    /* how long a notice stays */
+	int zone_count;   /* zones to choose from, 0..: ZONE events index them */
 };
 
 enum cv_org_event_kind {
@@ -85,12 +85,12 @@ struct cv_org_event {
 	int64_t now_ms; /* monotonic */
 	union {
 		struct cv_flow_person person; /* OPEN, PICK */
-		int digit;                     /* DIGIT */
-		bool ok;                       /* PIN_CHECKED, DONE */
-		enum cv_org_item item;         /* ITEM */
-		struct cv_flow_tap tap;        /* TAP */
-		char text[8];                  /* TEXT: one character, UTF-8 */
-		int zone;                      /* ZONE */
+		int digit;                    /* DIGIT */
+		bool ok;                      /* PIN_CHECKED, DONE */
+		enum cv_org_item item;        /* ITEM */
+		struct cv_flow_tap tap;       /* TAP */
+		char text[8];                 /* TEXT: one character, UTF-8 */
+		int zone;                     /* ZONE */
 	} u;
 };
 
@@ -125,14 +125,14 @@ struct cv_org_effects {
 
 struct cv_org_state {
 	enum cv_org_screen screen;
-	int64_t touched_ms;  /* the last input (or entry): the timeout runs from it */
-	int64_t deadline_ms; /* 0 at OFF; else when it closes (or a notice ends) */
+	int64_t touched_ms;              /* the last input (or entry): the timeout runs from it */
+	int64_t deadline_ms;             /* 0 at OFF; else when it closes (or a notice ends) */
 	struct cv_flow_person organizer; /* who opened it */
 	char pin[CV_ORG_PIN_MAX + 1];    /* digits typed so far; cleared once checked */
 	int pin_len;
-	bool pin_wrong;        /* the last PIN was wrong: the keypad says so */
-	int failures;          /* wrong PINs in a row; kept while closed */
-	int64_t locked_until_ms; /* 0, or the keypad is locked until then; kept while closed */
+	bool pin_wrong;               /* the last PIN was wrong: the keypad says so */
+	int failures;                 /* wrong PINs in a row; kept while closed */
+	int64_t locked_until_ms;      /* 0, or the keypad is locked until then; kept while closed */
 	char query[CV_ORG_QUERY_MAX]; /* SEARCH: the text typed */
 	struct cv_flow_tap badge;     /* ENROL..BADGE: the badge tapped */
 	enum cv_org_notice notice;
@@ -152,7 +152,7 @@ bool cv_org_locked(const struct cv_org_state *state, int64_t now_ms);
 /* Applies one event; the timeout (or a notice's end) is applied first. out
  * is always reset. Returns true when anything drawn changed. Pure; one thread. */
 bool cv_org_step(struct cv_org_state *state, const struct cv_org_params *params,
-		 const struct cv_org_event *ev, struct cv_org_effects *out);
+                 const struct cv_org_event *ev, struct cv_org_effects *out);
 
 /* The invariants: NULL when they hold, else a static text naming the one broken. */
 const char *cv_org_check(const struct cv_org_state *state, const struct cv_org_params *params);

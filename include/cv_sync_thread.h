@@ -12,11 +12,11 @@
 #include "cv_sync_client.h"
 
 struct cv_sync_state {
-	bool syncing;        /* a run is under way */
-	int64_t pending;     /* records still to upload; -1 when unknown */
-	int64_t quarantined; /* records held back after a refusal */
+	bool syncing;                 /* a run is under way */
+	int64_t pending;              /* records still to upload; -1 when unknown */
+	int64_t quarantined;          /* records held back after a refusal */
 	enum cv_sync_outcome outcome; /* of the last finished run */
-	char last[256];      /* one line: the last run's result or the current step */
+	char last[256];               /* one line: the last run's result or the current step */
 };
 
 struct cv_sync_thread;
@@ -25,8 +25,8 @@ struct cv_sync_thread;
  * notify runs on the sync thread: it must copy what it needs and return
  * quickly (post to the UI, log). Returns 0 and *out, or a CV_E* code. */
 int cv_sync_thread_start(const struct cv_config *cfg,
-			 void (*notify)(const struct cv_sync_state *state, void *ctx), void *ctx,
-			 struct cv_sync_thread **out);
+                         void (*notify)(const struct cv_sync_state *state, void *ctx), void *ctx,
+                         struct cv_sync_thread **out);
 
 /* Asks for a sync now (any thread; never blocks). */
 void cv_sync_thread_poke(struct cv_sync_thread *t);

@@ -56,11 +56,11 @@ struct cv_ui_view {
 	enum cv_mode mode;
 	int pair_window_ms;
 	/* Additions for organiser mode and the live screen; all may be NULL/0. */
-	int64_t now_ms;                    /* monotonic: lock countdown, tie animation */
-	const struct cv_org_state *org;    /* active: its screen instead of the flow's */
+	int64_t now_ms;                 /* monotonic: lock countdown, tie animation */
+	const struct cv_org_state *org; /* active: its screen instead of the flow's */
 	const struct cv_ui_org_data *org_data;
-	bool live_only;                    /* [kiosk] mode = live: the live screen only */
-	bool organizer_button;             /* welcome: offer organiser mode (an organiser, PIN set) */
+	bool live_only;        /* [kiosk] mode = live: the live screen only */
+	bool organizer_button; /* welcome: offer organiser mode (an organiser, PIN set) */
 	const struct cv_live_snapshot *live; /* borrowed until the next cv_ui_draw */
 };
 
@@ -73,14 +73,14 @@ enum cv_ui_target {
 	CV_UI_T_ERASE,     /* keypad or keyboard */
 	CV_UI_T_ENTER,     /* keypad */
 	CV_UI_T_BACK,
-	CV_UI_T_ITEM,      /* menu: index is an enum cv_org_item */
-	CV_UI_T_ZONE,      /* zone list: index */
-	CV_UI_T_KEY,       /* keyboard: text */
-	CV_UI_T_RESULT,    /* search result: index */
+	CV_UI_T_ITEM,   /* menu: index is an enum cv_org_item */
+	CV_UI_T_ZONE,   /* zone list: index */
+	CV_UI_T_KEY,    /* keyboard: text */
+	CV_UI_T_RESULT, /* search result: index */
 	CV_UI_T_UNBIND,
 	CV_UI_T_REVOKE,
-	CV_UI_T_CONSENT,   /* welcome's consent button, the consent screen's: index is an
-			      enum cv_flow_consent_input */
+	CV_UI_T_CONSENT, /* welcome's consent button, the consent screen's: index is an
+	                    enum cv_flow_consent_input */
 };
 
 struct cv_ui_hit {
@@ -101,7 +101,7 @@ struct cv_ui;
  * loads the fonts. Returns 0 and *out, or CV_EDEVICE / CV_ENOTFOUND with
  * err saying why. */
 int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *assets,
-		 struct cv_ui **out, char *err, size_t errlen);
+                 struct cv_ui **out, char *err, size_t errlen);
 void cv_ui_destroy(struct cv_ui *ui);
 
 /* Draws and presents the screen for view. Returns 0 or CV_EDEVICE. */

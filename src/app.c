@@ -91,7 +91,7 @@ static void app_sync_notify(const struct cv_sync_state *state, void *ctx)
 		return;
 	snprintf(log->last, sizeof log->last, "%s", state->last);
 	cv_log_info("sync: pending %lld, quarantined %lld: %s", (long long)state->pending,
-		    (long long)state->quarantined, state->last);
+	            (long long)state->quarantined, state->last);
 }
 
 static void app_wake(void *ctx)
@@ -110,17 +110,17 @@ static void app_apply_effects(struct app *app, const struct cv_flow_effects *fx)
 		switch (e->kind) {
 		case CV_FLOW_FX_RECORD_ENCOUNTER:
 			rc = cv_recorder_submit_encounter(app->recorder, e->write_id, e->person_a,
-							  e->person_b, e->a_tap_seq, e->b_tap_seq,
-							  answer);
+			                                  e->person_b, e->a_tap_seq, e->b_tap_seq,
+			                                  answer);
 			break;
 		case CV_FLOW_FX_RECORD_ANSWER:
 			rc = cv_recorder_submit_answer(app->recorder, e->write_id, e->b_tap_seq,
-						       answer);
+			                               answer);
 			break;
 		case CV_FLOW_FX_SOUND: cv_ui_play_confirm(app->ui); break;
 		case CV_FLOW_FX_RECORD_CONSENT:
 			rc = cv_recorder_submit_consent(app->recorder, e->write_id, e->person_a,
-							e->consent, e->show_name, e->a_tap_seq);
+			                                e->consent, e->show_name, e->a_tap_seq);
 			break;
 		}
 		if (rc != 0) {
@@ -128,7 +128,7 @@ static void app_apply_effects(struct app *app, const struct cv_flow_effects *fx)
 			 * so the screen says it was not saved. */
 			cv_log_error("could not queue a write: %s", cv_strerror(rc));
 			struct cv_flow_event ev = {.kind = CV_FLOW_EV_SAVED,
-						   .now_ms = cv_clock_mono_ms()};
+			                           .now_ms = cv_clock_mono_ms()};
 			ev.u.saved.write_id = e->write_id;
 			ev.u.saved.ok = false;
 			struct cv_flow_effects none;
@@ -186,8 +186,8 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 		ev.u.tap = item->tap;
 		/* organiser mode takes taps while open (enrolment), and hands an
 		 * attendee's back to the flow as it closes */
-		if (app_org_active(app->org) && !app_org_tap(app->org, &item->tap, &ev.u.tap,
-							     &app->dirty))
+		if (app_org_active(app->org) &&
+		    !app_org_tap(app->org, &item->tap, &ev.u.tap, &app->dirty))
 			break;
 		app_step(app, &ev);
 		break;
@@ -292,8 +292,8 @@ static void app_screenshot(struct app *app)
 	app->last_shot = sig;
 	app->have_shot = true;
 	char path[CV_PATH_MAX + 64];
-	snprintf(path, sizeof path, "%s/%03d-%s.png", app->opts->screenshot_dir,
-		 ++app->shot_count, app_org_shot_name(app->org, cv_flow_screen_name(app->flow.screen)));
+	snprintf(path, sizeof path, "%s/%03d-%s.png", app->opts->screenshot_dir, ++app->shot_count,
+	         app_org_shot_name(app->org, cv_flow_screen_name(app->flow.screen)));
 	if (cv_ui_save_png(app->ui, path) != 0)
 		cv_log_warn("could not write screenshot %s", path);
 }
@@ -315,13 +315,13 @@ static void app_log_confirmations(struct app *app)
 	}
 	if (seq > app->last_confirmed_seq) {
 		cv_log_info("confirmed tap seq=%lld screen=%s mono_ms=%lld", (long long)seq,
-			    cv_flow_screen_name(f->screen), (long long)cv_clock_mono_ms());
+		            cv_flow_screen_name(f->screen), (long long)cv_clock_mono_ms());
 		app->last_confirmed_seq = seq;
 	}
 	if (f->screen == CV_SCREEN_THANKS && f->pending_write_id == 0 &&
 	    f->next_write_id != app->last_confirmed_write && f->encounter_recorded) {
-		cv_log_info("confirmed encounter tap seq=%lld answer=%d", (long long)f->second.tap_seq,
-			    f->answer);
+		cv_log_info("confirmed encounter tap seq=%lld answer=%d",
+		            (long long)f->second.tap_seq, f->answer);
 		app->last_confirmed_write = f->next_write_id;
 	}
 }
@@ -340,11 +340,11 @@ static void app_draw(struct app *app)
 	}
 	app->defer_since_ms = 0;
 	struct cv_ui_view view = {
-		.flow = &app->flow,
-		.kiosk_name = app->cfg->kiosk_name,
-		.zone = app->cfg->zone,
-		.mode = app->cfg->mode,
-		.pair_window_ms = app->cfg->pair_window_ms,
+	    .flow = &app->flow,
+	    .kiosk_name = app->cfg->kiosk_name,
+	    .zone = app->cfg->zone,
+	    .mode = app->cfg->mode,
+	    .pair_window_ms = app->cfg->pair_window_ms,
 	};
 	app_org_view(app->org, &app->flow, &view);
 	if (cv_ui_draw(app->ui, &view) != 0) {
@@ -398,8 +398,9 @@ static void app_load_sim_keys(struct app *app)
 
 static bool app_done(struct app *app)
 {
-	return app->opts->exit_when_done && app->script_done && app->flow.screen == CV_SCREEN_IDLE &&
-	       app->flow.pending_write_id == 0 && cv_queue_length(app->inbox) == 0 && !app->dirty;
+	return app->opts->exit_when_done && app->script_done &&
+	       app->flow.screen == CV_SCREEN_IDLE && app->flow.pending_write_id == 0 &&
+	       cv_queue_length(app->inbox) == 0 && !app->dirty;
 }
 
 static void app_loop(struct app *app)
@@ -432,15 +433,15 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	char err[512];
 	int rc;
 
-	if (opts->exit_when_done && (cfg->reader_driver != CV_READER_DRIVER_SIM ||
-				     !cfg->reader_script[0])) {
+	if (opts->exit_when_done &&
+	    (cfg->reader_driver != CV_READER_DRIVER_SIM || !cfg->reader_script[0])) {
 		fprintf(stderr, "convene: --exit-when-done needs the sim reader with a script "
-				"([reader] driver = sim, script = FILE)\n");
+		                "([reader] driver = sim, script = FILE)\n");
 		return 2;
 	}
 	if (opts->screenshot_dir && cv_file_mkdirs(opts->screenshot_dir) != 0) {
 		fprintf(stderr, "convene: cannot create the screenshot folder %s\n",
-			opts->screenshot_dir);
+		        opts->screenshot_dir);
 		return 1;
 	}
 	rc = cv_assets_load(cfg, &app.assets, err, sizeof err);
@@ -449,24 +450,24 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 		return 1;
 	}
 	app.params = (struct cv_flow_params){
-		.mode = cfg->mode,
-		.pair_window_ms = cfg->pair_window_ms,
-		.debounce_ms = cfg->debounce_ms,
-		.prompt_timeout_ms = cfg->prompt_timeout_ms,
-		.message_ms = cfg->message_ms,
-		.option_count = cv_assets_option_count(app.assets),
-		.not_together = cv_assets_not_together(app.assets),
-		.consent_ask = cfg->consent_ask,
+	    .mode = cfg->mode,
+	    .pair_window_ms = cfg->pair_window_ms,
+	    .debounce_ms = cfg->debounce_ms,
+	    .prompt_timeout_ms = cfg->prompt_timeout_ms,
+	    .message_ms = cfg->message_ms,
+	    .option_count = cv_assets_option_count(app.assets),
+	    .not_together = cv_assets_not_together(app.assets),
+	    .consent_ask = cfg->consent_ask,
 	};
 	cv_flow_init(&app.flow);
 
 	struct cv_ui_options ui_opts = {
-		.width = cfg->display_width,
-		.height = cfg->display_height,
-		.fullscreen = cfg->display_fullscreen,
-		.headless = opts->headless,
-		.font_path = cfg->display_font,
-		.sound = cfg->sound,
+	    .width = cfg->display_width,
+	    .height = cfg->display_height,
+	    .fullscreen = cfg->display_fullscreen,
+	    .headless = opts->headless,
+	    .font_path = cfg->display_font,
+	    .sound = cfg->sound,
 	};
 	rc = cv_ui_create(&ui_opts, app.assets, &app.ui, err, sizeof err);
 	if (rc != 0) {
@@ -479,7 +480,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 		goto out_ui;
 	}
 	rc = cv_queue_create(sizeof(struct cv_inbox_item), INBOX_CAPACITY, app_wake, app.wake,
-			     &app.inbox);
+	                     &app.inbox);
 	if (rc != 0)
 		goto out_sem;
 
@@ -494,7 +495,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 		goto out_inbox;
 	}
 	cv_log_info("kiosk %s (%s) in zone %s, mode %s, reader %s", cfg->kiosk_id, cfg->kiosk_name,
-		    cfg->zone, cv_config_mode_name(cfg->mode), cv_reader_name(reader));
+	            cfg->zone, cv_config_mode_name(cfg->mode), cv_reader_name(reader));
 	/* The recorder owns the reader from here on, even when it fails. */
 	rc = cv_recorder_start(cfg, reader, app.inbox, &app.recorder, err, sizeof err);
 	if (rc != 0) {
@@ -514,7 +515,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	struct cv_sync_thread *sync = NULL;
 	struct app_sync_log sync_log = {.last = "", .org = app.org};
 	if (cfg->sync_url[0] && (cv_sync_global_init() != 0 ||
-				 cv_sync_thread_start(cfg, app_sync_notify, &sync_log, &sync) != 0))
+	                         cv_sync_thread_start(cfg, app_sync_notify, &sync_log, &sync) != 0))
 		cv_log_error("background sync could not start; use convene sync");
 	app_org_set_sync(app.org, sync);
 	app_loop(&app);

@@ -84,7 +84,7 @@ static void org_zones(struct app_org *o)
 }
 
 int app_org_create(const struct cv_config *cfg, void (*wake)(void *ctx), void *ctx,
-		   struct app_org **out)
+                   struct app_org **out)
 {
 	struct app_org *o = calloc(1, sizeof(*o));
 	int rc;
@@ -112,7 +112,8 @@ int app_org_create(const struct cv_config *cfg, void (*wake)(void *ctx), void *c
 	org_zones(o);
 	o->params.zone_count = o->data.zone_count;
 	if (cfg->live_screen || o->params.enabled) {
-		rc = cv_live_start(cfg->store_path, cfg->kiosk_id, LIVE_POLL_MS, wake, ctx, &o->live);
+		rc = cv_live_start(cfg->store_path, cfg->kiosk_id, LIVE_POLL_MS, wake, ctx,
+		                   &o->live);
 		if (rc != 0)
 			cv_log_warn("no live screen: %s", cv_strerror(rc));
 	}
@@ -201,7 +202,7 @@ static bool org_export(struct app_org *o)
 
 	cv_clock_local_date(now.wall_ms, day);
 	snprintf(dir, sizeof dir, "%s/convene-%s-%s-%lld", o->cfg->organizer_export_dir,
-		 o->cfg->kiosk_id, day, (long long)(now.wall_ms / 1000));
+	         o->cfg->kiosk_id, day, (long long)(now.wall_ms / 1000));
 	rc = cv_store_open(o->cfg->store_path, o->cfg->kiosk_id, &store, err, sizeof err);
 	if (rc == 0) {
 		rc = cv_export_csv(store, dir, err, sizeof err);
@@ -216,7 +217,7 @@ static bool org_export(struct app_org *o)
 }
 
 static void org_step(struct app_org *o, struct cv_org_event *ev, struct cv_flow_tap *pass,
-		     bool *passed, bool *dirty);
+                     bool *passed, bool *dirty);
 
 static void org_done(struct app_org *o, enum cv_org_event_kind kind, bool ok, bool *dirty)
 {
@@ -227,7 +228,7 @@ static void org_done(struct app_org *o, enum cv_org_event_kind kind, bool ok, bo
 }
 
 static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flow_tap *pass,
-		      bool *passed, bool *dirty)
+                      bool *passed, bool *dirty)
 {
 	switch (fx->kind) {
 	case CV_ORG_FX_VERIFY_PIN: {
@@ -237,7 +238,7 @@ static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flo
 		if (rc == CV_EINVAL)
 			cv_log_error("[organizer] pin_hash is not a hash from convene hash-pin");
 		cv_log_info("organiser %lld: PIN %s", (long long)o->state.organizer.id,
-			    rc == 0 ? "accepted" : "refused");
+		            rc == 0 ? "accepted" : "refused");
 		org_done(o, CV_ORG_EV_PIN_CHECKED, rc == 0, dirty);
 		break;
 	}
@@ -293,7 +294,7 @@ static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flo
 }
 
 static void org_step(struct app_org *o, struct cv_org_event *ev, struct cv_flow_tap *pass,
-		     bool *passed, bool *dirty)
+                     bool *passed, bool *dirty)
 {
 	struct cv_org_effects fx;
 
@@ -313,14 +314,15 @@ void app_org_reply(struct app_org *o, const struct cv_inbox_item *item, bool *di
 		if (item->write_id != o->search_id || !o->rec)
 			return;
 		n = cv_recorder_take_results(o->rec, item->write_id, o->data.results,
-					     CV_UI_RESULTS_MAX);
+		                             CV_UI_RESULTS_MAX);
 		if (n < 0)
 			return;
 		o->data.result_count = n;
 		*dirty = true;
 		return;
 	}
-	if (item->kind != CV_INBOX_ORG_DONE || item->write_id == 0 || item->write_id != o->action_id)
+	if (item->kind != CV_INBOX_ORG_DONE || item->write_id == 0 ||
+	    item->write_id != o->action_id)
 		return;
 	o->action_id = 0;
 	/* the recorder has the new zone even if the menu closed meanwhile */
@@ -331,7 +333,7 @@ void app_org_reply(struct app_org *o, const struct cv_inbox_item *item, bool *di
 }
 
 bool app_org_tap(struct app_org *o, const struct cv_flow_tap *tap, struct cv_flow_tap *pass,
-		 bool *dirty)
+                 bool *dirty)
 {
 	struct cv_org_event ev = {.kind = CV_ORG_EV_TAP, .now_ms = cv_clock_mono_ms()};
 	bool passed = false;
@@ -342,7 +344,7 @@ bool app_org_tap(struct app_org *o, const struct cv_flow_tap *tap, struct cv_flo
 }
 
 void app_org_hit(struct app_org *o, const struct cv_ui_hit *hit, const struct cv_flow_state *flow,
-		 bool *dirty)
+                 bool *dirty)
 {
 	struct cv_org_event ev = {.now_ms = cv_clock_mono_ms()};
 
@@ -441,7 +443,7 @@ void app_org_view(struct app_org *o, const struct cv_flow_state *flow, struct cv
 	view->live = o->snap;
 	view->live_only = o->cfg->live_screen;
 	view->organizer_button = o->params.enabled && flow->screen == CV_SCREEN_WELCOME &&
-				 flow->first.person.role == CV_ROLE_ORGANIZER;
+	                         flow->first.person.role == CV_ROLE_ORGANIZER;
 }
 
 void app_org_signature(const struct app_org *o, int *screen, int *notice, int *pin_len)

@@ -19,7 +19,7 @@ struct cv_inbox_item;
 
 /* wake(ctx) is called from the live screen's thread with each snapshot. */
 int app_org_create(const struct cv_config *cfg, void (*wake)(void *ctx), void *ctx,
-		   struct app_org **out);
+                   struct app_org **out);
 void app_org_destroy(struct app_org *o);
 
 /* The background sync thread "sync now" pokes (may be NULL). */
@@ -45,11 +45,11 @@ bool app_org_active(const struct app_org *o);
 /* A tap while organiser mode is open. Returns true when the kiosk flow
  * must see it (organiser mode closed for it): then *pass is the tap. */
 bool app_org_tap(struct app_org *o, const struct cv_flow_tap *tap, struct cv_flow_tap *pass,
-		 bool *dirty);
+                 bool *dirty);
 
 /* A touch that hit something other than a prompt option. */
 void app_org_hit(struct app_org *o, const struct cv_ui_hit *hit, const struct cv_flow_state *flow,
-		 bool *dirty);
+                 bool *dirty);
 
 /* Time passed: timeouts, new live snapshots, the map's animation. */
 void app_org_tick(struct app_org *o, struct cv_ui *ui, bool *dirty);

@@ -210,7 +210,8 @@ static int parse_file(struct parse *p, ini_handler handler, char *err, size_t er
 	p->fp = NULL;
 	if (line > 0 && (p->rc == 0 || line < p->err_line)) {
 		/* a line inih itself could not read, before any error of ours */
-		cv_error_format(err, errlen, "%s:%d: not a [section] or key = value line", p->path, line);
+		cv_error_format(err, errlen, "%s:%d: not a [section] or key = value line", p->path,
+		                line);
 		return CV_EINVAL;
 	}
 	if (line < 0) {
@@ -505,7 +506,8 @@ static int find_dir(const struct cv_config *cfg, char *out, size_t outlen, char 
 	}
 	if (dir) {
 		if (!is_dir(dir)) {
-			cv_error_format(err, errlen, "assets folder %s (from %s) not found", dir, from);
+			cv_error_format(err, errlen, "assets folder %s (from %s) not found", dir,
+			                from);
 			return CV_ENOTFOUND;
 		}
 		snprintf(out, outlen, "%s", dir);
@@ -567,22 +569,23 @@ static int load_prompts(struct cv_assets *a, const char *name, char *err, size_t
 		return CV_EINVAL;
 	}
 	if (a->option_count == 0) {
-		cv_error_format(err, errlen, "%s: no [option.<id>] section: 1 to %d are needed", path,
-		        CV_FLOW_OPTIONS_MAX);
+		cv_error_format(err, errlen, "%s: no [option.<id>] section: 1 to %d are needed",
+		                path, CV_FLOW_OPTIONS_MAX);
 		return CV_EINVAL;
 	}
 	for (int i = 0; i < a->option_count; i++) {
 		if (a->options[i].label[0] == '\0') {
 			cv_error_format(err, errlen, "%s:%d: [option.%s] has no label", path,
-			        p.option_line[i], a->options[i].id);
+			                p.option_line[i], a->options[i].id);
 			return CV_EINVAL;
 		}
 	}
 	if (a->not_together < 0) {
-		cv_error_format(err, errlen,
-		        "%s: no option has not_together = true (exactly one must: the answer "
-		        "\"we did not meet\")",
-		        path);
+		cv_error_format(
+		    err, errlen,
+		    "%s: no option has not_together = true (exactly one must: the answer "
+		    "\"we did not meet\")",
+		    path);
 		return CV_EINVAL;
 	}
 	return 0;
@@ -600,7 +603,8 @@ static int load_theme(struct cv_assets *a, const char *name, char *err, size_t e
 		return rc;
 	for (size_t i = 0; i < COLOUR_COUNT; i++) {
 		if (!(p.colours_seen & 1u << i)) {
-			cv_error_format(err, errlen, "%s: missing [theme] %s", path, colour_names[i]);
+			cv_error_format(err, errlen, "%s: missing [theme] %s", path,
+			                colour_names[i]);
 			return CV_EINVAL;
 		}
 	}
@@ -619,9 +623,9 @@ int cv_assets_load(const struct cv_config *cfg, struct cv_assets **out, char *er
 	cv_error_format(err, errlen, "%s", "");
 	if (!valid_name(lang) || !valid_name(prompts) || !valid_name(theme)) {
 		cv_error_format(err, errlen,
-		        "[assets] language, prompts and theme are file names without '/': "
-		        "\"%s\", \"%s\", \"%s\"",
-		        lang, prompts, theme);
+		                "[assets] language, prompts and theme are file names without '/': "
+		                "\"%s\", \"%s\", \"%s\"",
+		                lang, prompts, theme);
 		return CV_EINVAL;
 	}
 	a = calloc(1, sizeof(*a));

@@ -21,7 +21,7 @@
 #define CV_LOG_TAG "live"
 
 struct cv_live {
-	struct cv_store *store; /* the thread's */
+	struct cv_store *store;          /* the thread's */
 	struct cv_live_builder *builder; /* the thread's: the metrics kept between snapshots */
 	int poll_ms;
 	void (*wake)(void *ctx);
@@ -29,7 +29,7 @@ struct cv_live {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool stopping; /* under lock */
+	bool stopping;                   /* under lock */
 	struct cv_live_snapshot *latest; /* under lock; owned until taken */
 };
 
@@ -58,8 +58,8 @@ static void *live_main(void *arg)
 		if (cv_live_data_version(live->store, &version) == 0 &&
 		    (version != seen || strcmp(day, seen_day) != 0)) {
 			struct cv_live_snapshot *snap = NULL, *copy = NULL;
-			int rc = cv_live_builder_update_quick(live->builder, live->store, day,
-							      &snap);
+			int rc =
+			    cv_live_builder_update_quick(live->builder, live->store, day, &snap);
 
 			if (rc == 0) {
 				seen = version;
@@ -94,7 +94,7 @@ static void *live_main(void *arg)
 }
 
 int cv_live_start(const char *store_path, const char *kiosk_id, int poll_ms,
-		  void (*wake)(void *ctx), void *ctx, struct cv_live **out)
+                  void (*wake)(void *ctx), void *ctx, struct cv_live **out)
 {
 	struct cv_live *live = calloc(1, sizeof(*live));
 	char err[256];

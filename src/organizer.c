@@ -31,7 +31,7 @@ static struct cv_org_effect *org_push(struct cv_org_effects *out, enum cv_org_ef
 /* Enters screen at now: every screen but a finished notice closes after the
  * timeout from the last touch, which entering counts as. */
 static void org_enter(struct cv_org_state *s, const struct cv_org_params *p,
-		      enum cv_org_screen screen, int64_t now)
+                      enum cv_org_screen screen, int64_t now)
 {
 	s->screen = screen;
 	s->touched_ms = now;
@@ -60,7 +60,7 @@ static void org_touch(struct cv_org_state *s, const struct cv_org_params *p, int
 }
 
 static void org_close(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-		      struct cv_org_effects *out)
+                      struct cv_org_effects *out)
 {
 	org_enter(s, p, CV_ORG_OFF, now);
 	memset(&s->organizer, 0, sizeof s->organizer);
@@ -70,7 +70,7 @@ static void org_close(struct cv_org_state *s, const struct cv_org_params *p, int
 
 /* An action was asked for: a "working" notice until DONE. */
 static void org_work(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-		     enum cv_org_notice what)
+                     enum cv_org_notice what)
 {
 	org_enter(s, p, CV_ORG_NOTICE, now);
 	s->notice = CV_ORG_NOTICE_WORKING;
@@ -85,7 +85,7 @@ static void org_work(struct cv_org_state *s, const struct cv_org_params *p, int6
 }
 
 static void org_finish(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-		       enum cv_org_notice what, bool ok)
+                       enum cv_org_notice what, bool ok)
 {
 	s->notice = what;
 	s->pending = CV_ORG_NOTICE_NONE;
@@ -111,7 +111,7 @@ static void org_search(struct cv_org_state *s, struct cv_org_effects *out)
 }
 
 static bool org_enrol_tap(struct cv_org_state *s, const struct cv_org_params *p,
-			  const struct cv_flow_tap *tap, int64_t now, struct cv_org_effects *out)
+                          const struct cv_flow_tap *tap, int64_t now, struct cv_org_effects *out)
 {
 	if (tap->random_uid) {
 		org_work(s, p, now, CV_ORG_NOTICE_RANDOM);
@@ -132,13 +132,13 @@ static bool org_enrol_tap(struct cv_org_state *s, const struct cv_org_params *p,
 }
 
 static bool org_tap(struct cv_org_state *s, const struct cv_org_params *p,
-		    const struct cv_flow_tap *raw, int64_t now, struct cv_org_effects *out)
+                    const struct cv_flow_tap *raw, int64_t now, struct cv_org_effects *out)
 {
 	struct cv_flow_tap tap = *raw;
 	bool enrolling = s->screen == CV_ORG_ENROL || s->screen == CV_ORG_SEARCH ||
-			 s->screen == CV_ORG_BADGE ||
-			 (s->screen == CV_ORG_NOTICE && s->notice != CV_ORG_NOTICE_WORKING &&
-			  s->notice_return == CV_ORG_ENROL);
+	                 s->screen == CV_ORG_BADGE ||
+	                 (s->screen == CV_ORG_NOTICE && s->notice != CV_ORG_NOTICE_WORKING &&
+	                  s->notice_return == CV_ORG_ENROL);
 
 	tap.uid[sizeof tap.uid - 1] = '\0';
 	tap.person.name[sizeof tap.person.name - 1] = '\0';
@@ -156,8 +156,7 @@ static bool org_tap(struct cv_org_state *s, const struct cv_org_params *p,
 	return true;
 }
 
-static bool org_digit(struct cv_org_state *s, const struct cv_org_params *p, int digit,
-		      int64_t now)
+static bool org_digit(struct cv_org_state *s, const struct cv_org_params *p, int digit, int64_t now)
 {
 	if (s->screen != CV_ORG_PIN || cv_org_locked(s, now) || digit < 0 || digit > 9 ||
 	    s->pin_len >= CV_ORG_PIN_MAX)
@@ -170,7 +169,7 @@ static bool org_digit(struct cv_org_state *s, const struct cv_org_params *p, int
 }
 
 static bool org_erase(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-		      struct cv_org_effects *out)
+                      struct cv_org_effects *out)
 {
 	if (s->screen == CV_ORG_PIN && s->pin_len > 0) {
 		s->pin[--s->pin_len] = '\0';
@@ -190,12 +189,12 @@ static bool org_erase(struct cv_org_state *s, const struct cv_org_params *p, int
 }
 
 static bool org_text(struct cv_org_state *s, const struct cv_org_params *p, const char *raw,
-		     int64_t now, struct cv_org_effects *out)
+                     int64_t now, struct cv_org_effects *out)
 {
-	size_t n = strnlen(raw, sizeof ((struct cv_org_event *)0)->u.text);
+	size_t n = strnlen(raw, sizeof((struct cv_org_event *)0)->u.text);
 	size_t len = strlen(s->query);
 
-	if (s->screen != CV_ORG_SEARCH || n == 0 || n >= sizeof ((struct cv_org_event *)0)->u.text)
+	if (s->screen != CV_ORG_SEARCH || n == 0 || n >= sizeof((struct cv_org_event *)0)->u.text)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
@@ -210,7 +209,7 @@ static bool org_text(struct cv_org_state *s, const struct cv_org_params *p, cons
 }
 
 static bool org_enter_pin(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-			  struct cv_org_effects *out)
+                          struct cv_org_effects *out)
 {
 	struct cv_org_effect *fx;
 
@@ -223,8 +222,7 @@ static bool org_enter_pin(struct cv_org_state *s, const struct cv_org_params *p,
 	return true;
 }
 
-static bool org_checked(struct cv_org_state *s, const struct cv_org_params *p, bool ok,
-			int64_t now)
+static bool org_checked(struct cv_org_state *s, const struct cv_org_params *p, bool ok, int64_t now)
 {
 	if (s->screen != CV_ORG_CHECKING)
 		return false;
@@ -243,8 +241,8 @@ static bool org_checked(struct cv_org_state *s, const struct cv_org_params *p, b
 	return true;
 }
 
-static bool org_item(struct cv_org_state *s, const struct cv_org_params *p,
-		     enum cv_org_item item, int64_t now, struct cv_org_effects *out)
+static bool org_item(struct cv_org_state *s, const struct cv_org_params *p, enum cv_org_item item,
+                     int64_t now, struct cv_org_effects *out)
 {
 	if (s->screen != CV_ORG_MENU)
 		return false;
@@ -267,7 +265,7 @@ static bool org_item(struct cv_org_state *s, const struct cv_org_params *p,
 }
 
 static bool org_back(struct cv_org_state *s, const struct cv_org_params *p, int64_t now,
-		     struct cv_org_effects *out)
+                     struct cv_org_effects *out)
 {
 	switch (s->screen) {
 	case CV_ORG_OFF: return false;
@@ -290,7 +288,7 @@ static bool org_back(struct cv_org_state *s, const struct cv_org_params *p, int6
 }
 
 static bool org_badge_action(struct cv_org_state *s, const struct cv_org_params *p,
-			     enum cv_org_effect_kind kind, int64_t now, struct cv_org_effects *out)
+                             enum cv_org_effect_kind kind, int64_t now, struct cv_org_effects *out)
 {
 	char uid[CV_UID_HEX_MAX];
 
@@ -298,13 +296,13 @@ static bool org_badge_action(struct cv_org_state *s, const struct cv_org_params 
 		return false;
 	memcpy(uid, s->badge.uid, sizeof uid);
 	org_work(s, p, now,
-		 kind == CV_ORG_FX_UNBIND ? CV_ORG_NOTICE_UNBOUND : CV_ORG_NOTICE_REVOKED);
+	         kind == CV_ORG_FX_UNBIND ? CV_ORG_NOTICE_UNBOUND : CV_ORG_NOTICE_REVOKED);
 	memcpy(org_push(out, kind)->uid, uid, sizeof uid);
 	return true;
 }
 
 static bool org_pick(struct cv_org_state *s, const struct cv_org_params *p,
-		     const struct cv_flow_person *person, int64_t now, struct cv_org_effects *out)
+                     const struct cv_flow_person *person, int64_t now, struct cv_org_effects *out)
 {
 	struct cv_org_effect *fx;
 
@@ -338,7 +336,7 @@ bool cv_org_locked(const struct cv_org_state *state, int64_t now_ms)
 }
 
 bool cv_org_step(struct cv_org_state *s, const struct cv_org_params *p,
-		 const struct cv_org_event *ev, struct cv_org_effects *out)
+                 const struct cv_org_event *ev, struct cv_org_effects *out)
 {
 	bool changed = false;
 	int64_t now = ev->now_ms < s->touched_ms ? s->touched_ms : ev->now_ms;
@@ -378,12 +376,8 @@ bool cv_org_step(struct cv_org_state *s, const struct cv_org_params *p,
 	case CV_ORG_EV_TAP: changed |= org_tap(s, p, &ev->u.tap, now, out); break;
 	case CV_ORG_EV_TEXT: changed |= org_text(s, p, ev->u.text, now, out); break;
 	case CV_ORG_EV_PICK: changed |= org_pick(s, p, &ev->u.person, now, out); break;
-	case CV_ORG_EV_UNBIND:
-		changed |= org_badge_action(s, p, CV_ORG_FX_UNBIND, now, out);
-		break;
-	case CV_ORG_EV_REVOKE:
-		changed |= org_badge_action(s, p, CV_ORG_FX_REVOKE, now, out);
-		break;
+	case CV_ORG_EV_UNBIND: changed |= org_badge_action(s, p, CV_ORG_FX_UNBIND, now, out); break;
+	case CV_ORG_EV_REVOKE: changed |= org_badge_action(s, p, CV_ORG_FX_REVOKE, now, out); break;
 	case CV_ORG_EV_ZONE:
 		if (s->screen != CV_ORG_ZONE || ev->u.zone < 0 || ev->u.zone >= p->zone_count)
 			break;

@@ -53,17 +53,17 @@ struct cursors {
 /* One encounter row read, before it is fed in (wall, kiosk, seq) order. */
 struct enc_row {
 	int64_t wall, seq, a, b;
-	size_t kiosk;      /* index into the encounter cursors */
-	const char *name;  /* the kiosk's id, set once the cursors stop moving */
+	size_t kiosk;     /* index into the encounter cursors */
+	const char *name; /* the kiosk's id, set once the cursors stop moving */
 };
 
 struct cv_live_builder {
-	bool ready;          /* false: the next update starts over */
-	bool last_full;      /* the last update started over */
+	bool ready;     /* false: the next update starts over */
+	bool last_full; /* the last update started over */
 	char day[16];
-	int64_t schema;      /* PRAGMA schema_version when built */
+	int64_t schema; /* PRAGMA schema_version when built */
 	struct cv_metrics *m;
-	struct rows people;  /* by id */
+	struct rows people; /* by id */
 	struct cursors chk, enc;
 	/* the last encounter fed, in the order a full read feeds them */
 	bool fed_any;

@@ -64,16 +64,16 @@ static void sync_once(struct cv_sync_thread *t)
 		cv_store_sync_set_result(t->store, err, cv_clock_stamp().wall_ms);
 	} else {
 		struct cv_sync_options opt = {
-			.cfg = t->cfg,
-			.token = token,
-			.stop = &t->stop,
-			.progress = on_progress,
-			.progress_ctx = t,
+		    .cfg = t->cfg,
+		    .token = token,
+		    .stop = &t->stop,
+		    .progress = on_progress,
+		    .progress_ctx = t,
 		};
 		cv_sync_run(t->store, &opt, &res);
 		t->state.outcome = res.outcome;
 		snprintf(t->state.last, sizeof t->state.last, "%s",
-			 res.outcome == CV_SYNC_DONE ? "synced: nothing pending" : res.reason);
+		         res.outcome == CV_SYNC_DONE ? "synced: nothing pending" : res.reason);
 		if (res.outcome != CV_SYNC_DONE && res.outcome != CV_SYNC_STOPPED)
 			cv_log_warn("sync: %s", res.reason);
 		else if (res.records_sent > 0)
@@ -110,8 +110,8 @@ static void *sync_main(void *arg)
 }
 
 int cv_sync_thread_start(const struct cv_config *cfg,
-			 void (*notify)(const struct cv_sync_state *state, void *ctx), void *ctx,
-			 struct cv_sync_thread **out)
+                         void (*notify)(const struct cv_sync_state *state, void *ctx), void *ctx,
+                         struct cv_sync_thread **out)
 {
 	char err[256];
 	*out = NULL;

@@ -225,9 +225,9 @@ void ui_draw_icon(struct cv_ui *ui, enum icon icon, int size, int cx, int cy, ui
 	case ICON_CHECK:
 		ui_fill_disc(r, x, y, rad, rgb);
 		ui_stroke(r, x - rad * 0.42f, y + rad * 0.02f, x - rad * 0.12f, y + rad * 0.32f,
-		       rad * 0.15f, t->background);
+		          rad * 0.15f, t->background);
 		ui_stroke(r, x - rad * 0.12f, y + rad * 0.32f, x + rad * 0.44f, y - rad * 0.28f,
-		       rad * 0.15f, t->background);
+		          rad * 0.15f, t->background);
 		break;
 	case ICON_ALERT:
 		ui_fill_disc(r, x, y, rad, rgb);
@@ -237,9 +237,9 @@ void ui_draw_icon(struct cv_ui *ui, enum icon icon, int size, int cx, int cy, ui
 	case ICON_CROSS:
 		ui_fill_disc(r, x, y, rad, rgb);
 		ui_stroke(r, x - rad * 0.32f, y - rad * 0.32f, x + rad * 0.32f, y + rad * 0.32f,
-		       rad * 0.15f, t->background);
+		          rad * 0.15f, t->background);
 		ui_stroke(r, x + rad * 0.32f, y - rad * 0.32f, x - rad * 0.32f, y + rad * 0.32f,
-		       rad * 0.15f, t->background);
+		          rad * 0.15f, t->background);
 		break;
 	case ICON_NONE: break;
 	}
@@ -387,8 +387,8 @@ static SDL_Surface *balance_lines(TTF_Font *f, const char *text, SDL_Color c, SD
  * lines lines, no more than max_h pixels (0: no limit) and breaks no word
  * (or the smallest readable size is reached). The caller frees it; the
  * size used goes to *px_out unless that is NULL. */
-SDL_Surface *ui_render_fit(struct cv_ui *ui, const char *text, enum face face, int px,
-                               int max_w, int lines, int max_h, uint32_t rgb, int *px_out)
+SDL_Surface *ui_render_fit(struct cv_ui *ui, const char *text, enum face face, int px, int max_w,
+                           int lines, int max_h, uint32_t rgb, int *px_out)
 {
 	px = ui_at_least(px, MIN_TEXT_PX);
 	max_w = ui_at_least(max_w, 1);
@@ -485,8 +485,9 @@ void ui_button(struct cv_ui *ui, const struct metrics *m, SDL_Rect r, const char
 		int bw = ui_at_least(m->s / 240, 2);
 		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
 		              (float)m->radius, t->muted);
-		ui_fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw), (float)(r.w - 2 * bw),
-		              (float)(r.h - 2 * bw), (float)(m->radius - bw), t->surface);
+		ui_fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw),
+		              (float)(r.w - 2 * bw), (float)(r.h - 2 * bw), (float)(m->radius - bw),
+		              t->surface);
 	} else {
 		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
 		              (float)m->radius, t->accent);
@@ -634,7 +635,7 @@ static void stack_fit_draw(struct cv_ui *ui, const struct metrics *m, SDL_Rect a
 			y += ui_blit_text(ui, b->key, b->surf, area.x + area.w / 2, y, area.w);
 		} else {
 			ui_draw_icon(ui, b->icon, b->size, area.x + area.w / 2, y + b->size / 2,
-			          b->rgb);
+			             b->rgb);
 			y += b->size;
 		}
 	}
@@ -660,7 +661,7 @@ static int bottom_panel(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 		return 0;
 	box = (SDL_Rect){area.x, area.y + area.h - s->h - 2 * pad, area.w, s->h + 2 * pad};
 	ui_fill_round(ui->renderer, (float)box.x, (float)box.y, (float)box.w, (float)box.h,
-	           (float)m->radius, t->surface);
+	              (float)m->radius, t->surface);
 	ui_blit_text(ui, key, s, box.x + box.w / 2, box.y + pad, inner_w);
 	SDL_FreeSurface(s);
 	return box.h;
@@ -690,10 +691,11 @@ static void draw_idle(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 
 	ui_fill(ui, cv_assets_text(ui->assets, "idle.place"), text, sizeof(text));
 	if (!ui_blank(text)) {
-		SDL_Surface *s =
-		    ui_render_fit(ui, text, FACE_REGULAR, m->small_px, area.w, 1, 0, t->muted, NULL);
+		SDL_Surface *s = ui_render_fit(ui, text, FACE_REGULAR, m->small_px, area.w, 1, 0,
+		                               t->muted, NULL);
 		if (s) {
-			int h = ui_blit_text(ui, "idle.place", s, area.x + area.w / 2, area.y, area.w);
+			int h =
+			    ui_blit_text(ui, "idle.place", s, area.x + area.w / 2, area.y, area.w);
 			area.y += h + m->gap;
 			area.h -= h + m->gap;
 			SDL_FreeSurface(s);
@@ -738,19 +740,22 @@ static void draw_welcome(struct cv_ui *ui, const struct metrics *m, SDL_Rect are
 	if (ui->view.organizer_button && m->w < 2 * bw + m->gap) {
 		/* too narrow for two corners: the organiser's button goes below */
 		SDL_Rect r = {area.x + area.w - bw, area.y + bh + m->gap / 2, bw, bh};
-		ui_button(ui, m, r, "welcome.organizer", cv_assets_text(ui->assets, "welcome.organizer"),
-		          m->small_px, true, CV_UI_T_ORGANIZER, 0, NULL);
+		ui_button(ui, m, r, "welcome.organizer",
+		          cv_assets_text(ui->assets, "welcome.organizer"), m->small_px, true,
+		          CV_UI_T_ORGANIZER, 0, NULL);
 		area.y += bh + m->gap / 2;
 		area.h -= bh + m->gap / 2;
 	} else if (ui->view.organizer_button) {
 		SDL_Rect r = {area.x + area.w - bw, area.y, bw, bh};
-		ui_button(ui, m, r, "welcome.organizer", cv_assets_text(ui->assets, "welcome.organizer"),
-		          m->small_px, true, CV_UI_T_ORGANIZER, 0, NULL);
+		ui_button(ui, m, r, "welcome.organizer",
+		          cv_assets_text(ui->assets, "welcome.organizer"), m->small_px, true,
+		          CV_UI_T_ORGANIZER, 0, NULL);
 	}
 	{
 		SDL_Rect r = {area.x, area.y, bw, bh};
-		ui_button(ui, m, r, "welcome.consent", cv_assets_text(ui->assets, "welcome.consent"),
-		          m->small_px, true, CV_UI_T_CONSENT, CV_FLOW_CONSENT_OPEN, NULL);
+		ui_button(ui, m, r, "welcome.consent",
+		          cv_assets_text(ui->assets, "welcome.consent"), m->small_px, true,
+		          CV_UI_T_CONSENT, CV_FLOW_CONSENT_OPEN, NULL);
 		area.y += bh + m->gap / 2;
 		area.h -= bh + m->gap / 2;
 	}
@@ -847,13 +852,13 @@ static void draw_option(struct cv_ui *ui, const struct metrics *m, int i, SDL_Re
 	if (o->not_together) {
 		int bw = ui_at_least(m->s / 240, 2);
 		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
-		           (float)m->radius, t->muted);
+		              (float)m->radius, t->muted);
 		ui_fill_round(ui->renderer, (float)(r.x + bw), (float)(r.y + bw),
-		           (float)(r.w - 2 * bw), (float)(r.h - 2 * bw), (float)(m->radius - bw),
-		           bg);
+		              (float)(r.w - 2 * bw), (float)(r.h - 2 * bw), (float)(m->radius - bw),
+		              bg);
 	} else {
 		ui_fill_round(ui->renderer, (float)r.x, (float)r.y, (float)r.w, (float)r.h,
-		           (float)m->radius, bg);
+		              (float)m->radius, bg);
 	}
 	ui->option_rects[i] = r;
 	snprintf(key, sizeof(key), "option.%s", o->id);
@@ -874,8 +879,8 @@ static void draw_prompt(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 	char text[TEXT_MAX];
 	SDL_Surface *s;
 
-	s = ui_render_fit(ui, cv_assets_question(ui->assets), FACE_BOLD, m->heading_px, area.w, 2, 0,
-	               t->text, NULL);
+	s = ui_render_fit(ui, cv_assets_question(ui->assets), FACE_BOLD, m->heading_px, area.w, 2,
+	                  0, t->text, NULL);
 	if (s) {
 		y += ui_blit_text(ui, "prompt.question", s, area.x + area.w / 2, y, area.w);
 		SDL_FreeSurface(s);
@@ -908,7 +913,7 @@ static void draw_prompt(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 		int pad = option_pad(m), fit = px;
 
 		s = ui_render_fit(ui, cv_assets_option(ui->assets, i)->label, FACE_BOLD, px,
-		               bw - 2 * pad, 3, bh - 2 * pad, t->text, &fit);
+		                  bw - 2 * pad, 3, bh - 2 * pad, t->text, &fit);
 		SDL_FreeSurface(s);
 		px = fit < px ? fit : px;
 	}
@@ -944,7 +949,8 @@ static int draw_banners(struct cv_ui *ui, const struct metrics *m)
 			continue;
 		/* text in the background colour reads on the warning colour in
 		 * light and dark themes alike */
-		s = ui_render_fit(ui, text, FACE_BOLD, m->banner_px, inner, 2, 0, t->background, NULL);
+		s = ui_render_fit(ui, text, FACE_BOLD, m->banner_px, inner, 2, 0, t->background,
+		                  NULL);
 		if (!s)
 			continue;
 		ui_set_colour(ui->renderer, t->warn, 1.0f);

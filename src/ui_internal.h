@@ -93,7 +93,6 @@ struct metrics {
 	int radius;
 };
 
-
 void ui_metrics_for(int w, int h, struct metrics *m);
 int ui_at_least(int v, int min);
 TTF_Font *ui_font_get(struct cv_ui *ui, enum face face, int px);
@@ -124,8 +123,8 @@ void ui_button(struct cv_ui *ui, const struct metrics *m, SDL_Rect r, const char
                const char *text);
 /* Draws a text left-aligned (centred when center) at (x, y) within max_w,
  * recorded under key. Returns its height, 0 when empty. */
-int ui_text(struct cv_ui *ui, const char *key, const char *text, enum face face, int px,
-            int x, int y, int max_w, int lines, uint32_t rgb, bool center);
+int ui_text(struct cv_ui *ui, const char *key, const char *text, enum face face, int px, int x,
+            int y, int max_w, int lines, uint32_t rgb, bool center);
 
 /* ui_organizer.c: the organiser screens, in area. */
 void ui_draw_organizer(struct cv_ui *ui, const struct metrics *m, SDL_Rect area);

@@ -18,7 +18,7 @@
  * drawn. About 6 ms of the software renderer on the development machine. */
 #define PIXELS_PER_FRAME 100000.0f
 #define LABELS_MAX 64 /* names on the map kept rendered */
-#define FAR 8 /* the coarse grid of the layout's far field, FAR x FAR */
+#define FAR 8         /* the coarse grid of the layout's far field, FAR x FAR */
 
 struct ui_live_layout {
 	const struct cv_live_snapshot *snap; /* the snapshot the arrays follow */
@@ -50,9 +50,9 @@ struct ui_live_layout {
 	} labels[LABELS_MAX];
 };
 
-static const uint32_t palette[CV_LIVE_ORGS_MAX] = {
-    0x4DB2FF, 0xF5B041, 0x3CCB8C, 0xE74C8B, 0xA98BFF,
-    0x2EC4C4, 0xFF7F50, 0xC0D860, 0x9AB0D0, 0xE0A0E0};
+static const uint32_t palette[CV_LIVE_ORGS_MAX] = {0x4DB2FF, 0xF5B041, 0x3CCB8C, 0xE74C8B,
+                                                   0xA98BFF, 0x2EC4C4, 0xFF7F50, 0xC0D860,
+                                                   0x9AB0D0, 0xE0A0E0};
 
 static uint32_t org_colour(const struct cv_theme *t, int org)
 {
@@ -163,7 +163,8 @@ static int layout_follow(struct cv_ui *ui, const struct cv_live_snapshot *s, int
 			l->x[i] = old->x[at];
 			l->y[i] = old->y[at];
 		} else {
-			float a = hash01(l->id[i], 1) * 6.2831853f, r = 0.45f * sqrtf(hash01(l->id[i], 2));
+			float a = hash01(l->id[i], 1) * 6.2831853f,
+			      r = 0.45f * sqrtf(hash01(l->id[i], 2));
 			l->x[i] = 0.5f + r * cosf(a);
 			l->y[i] = 0.5f + r * sinf(a);
 			l->x[i] = -1; /* placed below, next to a partner if any */
@@ -184,7 +185,8 @@ static int layout_follow(struct cv_ui *ui, const struct cv_live_snapshot *s, int
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (l->x[i] < 0) {
-			float a = hash01(l->id[i], 1) * 6.2831853f, r = 0.45f * sqrtf(hash01(l->id[i], 2));
+			float a = hash01(l->id[i], 1) * 6.2831853f,
+			      r = 0.45f * sqrtf(hash01(l->id[i], 2));
 			l->x[i] = 0.5f + r * cosf(a);
 			l->y[i] = 0.5f + r * sinf(a);
 		}
@@ -376,8 +378,7 @@ bool cv_ui_live_step(struct cv_ui *ui, const struct cv_live_snapshot *snap, int6
 
 /* ---- panels ---- */
 
-static int heading(struct cv_ui *ui, const struct metrics *m, const char *key, int x, int y,
-                   int w)
+static int heading(struct cv_ui *ui, const struct metrics *m, const char *key, int x, int y, int w)
 {
 	char buf[TEXT_MAX];
 
@@ -409,8 +410,9 @@ static int draw_numbers(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
 	snprintf(num, sizeof(num), "%lld", (long long)s->encounters);
 	h2 = ui_text(ui, "live.encounters_n", num, FACE_BOLD, m->title_px, r.x + 2 * cw, r.y,
 	             cw - pad, 1, t->accent, false);
-	h2 += ui_text(ui, "live.encounters", cv_assets_text(ui->assets, "live.encounters"),
-	              FACE_REGULAR, m->small_px, r.x + 2 * cw, r.y + h2, cw - pad, 1, t->text, false);
+	h2 +=
+	    ui_text(ui, "live.encounters", cv_assets_text(ui->assets, "live.encounters"),
+	            FACE_REGULAR, m->small_px, r.x + 2 * cw, r.y + h2, cw - pad, 1, t->text, false);
 	h0 = h0 > h1 ? h0 : h1;
 	return h0 > h2 ? h0 : h2;
 }
@@ -440,8 +442,9 @@ static void draw_arrivals(struct cv_ui *ui, const struct metrics *m, SDL_Rect r,
 		float bh = (float)(base - top) * (float)s->arrivals[first + i] / (float)max;
 
 		if (bh > 0)
-			ui_fill_round(ui->renderer, (float)r.x + bw * (float)i + 1, (float)base - bh,
-			              bw - 2 > 1 ? bw - 2 : 1, bh, bw / 5, t->accent);
+			ui_fill_round(ui->renderer, (float)r.x + bw * (float)i + 1,
+			              (float)base - bh, bw - 2 > 1 ? bw - 2 : 1, bh, bw / 5,
+			              t->accent);
 	}
 	ui_set_colour(ui->renderer, t->muted, 0.6f);
 	SDL_RenderFillRect(ui->renderer, &(SDL_Rect){r.x, base - 1, r.w, 1});

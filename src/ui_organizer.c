@@ -36,8 +36,8 @@ static int title_row(struct cv_ui *ui, const struct metrics *m, SDL_Rect area, c
 	int x = area.x, w = area.w, h;
 
 	if (back) {
-		ui_button(ui, m, (SDL_Rect){area.x, area.y, bw, bh}, "org.back", text(ui, "org.back"),
-		          m->small_px, true, CV_UI_T_BACK, 0, NULL);
+		ui_button(ui, m, (SDL_Rect){area.x, area.y, bw, bh}, "org.back",
+		          text(ui, "org.back"), m->small_px, true, CV_UI_T_BACK, 0, NULL);
 		x += bw + m->gap;
 		w -= 2 * (bw + m->gap); /* centred between the button and its mirror */
 	}
@@ -60,8 +60,8 @@ static void grid(struct cv_ui *ui, const struct metrics *m, SDL_Rect area, int n
 		bh = m->s * 22 / 100;
 	bh = ui_at_least(bh, MIN_TOUCH_PX);
 	for (int i = 0; i < n; i++) {
-		SDL_Rect r = {area.x + (i % cols) * (bw + gap), area.y + (i / cols) * (bh + gap), bw,
-		              bh};
+		SDL_Rect r = {area.x + (i % cols) * (bw + gap), area.y + (i / cols) * (bh + gap),
+		              bw, bh};
 		char label[TEXT_MAX];
 
 		ui_fill(ui, labels[i], label, sizeof(label));
@@ -95,9 +95,11 @@ static void draw_pin(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 	          "org.back", text(ui, "org.back"), m->small_px, true, CV_UI_T_BACK, 0, NULL);
 	y += ui_at_least(m->s * 12 / 100, MIN_TOUCH_PX) + m->gap;
 	y += line(ui, "org.pin_title", FACE_BOLD, m->heading_px, info.x, y, info.w, 2, t->text,
-	          false) + m->gap / 2;
+	          false) +
+	     m->gap / 2;
 	y += line(ui, "org.pin_hint", FACE_REGULAR, m->body_px, info.x, y, info.w, 2, t->muted,
-	          false) + m->gap;
+	          false) +
+	     m->gap;
 	/* one dot per digit typed: the PIN itself is never drawn */
 	dot = m->s * 3 / 100;
 	for (int i = 0; i < o->pin_len; i++)
@@ -106,9 +108,11 @@ static void draw_pin(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 	y += 2 * dot + m->gap;
 	if (locked) {
 		ui->fill_count = (o->locked_until_ms - ui->view.now_ms + 999) / 1000;
-		line(ui, "org.pin_locked", FACE_BOLD, m->body_px, info.x, y, info.w, 3, t->warn, false);
+		line(ui, "org.pin_locked", FACE_BOLD, m->body_px, info.x, y, info.w, 3, t->warn,
+		     false);
 	} else if (o->pin_wrong) {
-		line(ui, "org.pin_wrong", FACE_BOLD, m->body_px, info.x, y, info.w, 2, t->warn, false);
+		line(ui, "org.pin_wrong", FACE_BOLD, m->body_px, info.x, y, info.w, 2, t->warn,
+		     false);
 	}
 
 	/* the keypad: 1-9, then delete, 0, OK */
@@ -123,12 +127,14 @@ static void draw_pin(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 
 		if (i < 9) {
 			snprintf(key, sizeof(key), "key.%d", i + 1);
-			ui_button(ui, m, r, key, labels[i], m->title_px, true, CV_UI_T_DIGIT, i + 1, NULL);
+			ui_button(ui, m, r, key, labels[i], m->title_px, true, CV_UI_T_DIGIT, i + 1,
+			          NULL);
 		} else if (i == 9) {
 			ui_button(ui, m, r, "org.erase", text(ui, "org.erase"), m->small_px, true,
 			          CV_UI_T_ERASE, 0, NULL);
 		} else if (i == 10) {
-			ui_button(ui, m, r, "key.0", "0", m->title_px, true, CV_UI_T_DIGIT, 0, NULL);
+			ui_button(ui, m, r, "key.0", "0", m->title_px, true, CV_UI_T_DIGIT, 0,
+			          NULL);
 		} else {
 			ui_button(ui, m, r, "org.ok", text(ui, "org.ok"), m->button_px, false,
 			          CV_UI_T_ENTER, 0, NULL);
@@ -136,8 +142,8 @@ static void draw_pin(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 	}
 }
 
-static void draw_centered(struct cv_ui *ui, const struct metrics *m, SDL_Rect area,
-                          enum icon icon, uint32_t icon_rgb, const char *key, bool back)
+static void draw_centered(struct cv_ui *ui, const struct metrics *m, SDL_Rect area, enum icon icon,
+                          uint32_t icon_rgb, const char *key, bool back)
 {
 	const struct cv_theme *t = theme(ui);
 	int y = area.y + area.h / 4;
@@ -230,9 +236,9 @@ static int draw_sync(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 
 static void draw_menu(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 {
-	static const char *const keys[CV_ORG_ITEM_COUNT] = {
-	    "org.item_live", "org.item_enrol",  "org.item_zone",
-	    "org.item_sync", "org.item_export", "org.item_back"};
+	static const char *const keys[CV_ORG_ITEM_COUNT] = {"org.item_live",   "org.item_enrol",
+	                                                    "org.item_zone",   "org.item_sync",
+	                                                    "org.item_export", "org.item_back"};
 	const char *labels[CV_ORG_ITEM_COUNT];
 	int top = line(ui, "org.menu_title", FACE_BOLD, m->heading_px, area.x, area.y, area.w, 1,
 	               theme(ui)->text, true) +
@@ -300,8 +306,8 @@ static void draw_search(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 		char q[CV_ORG_QUERY_MAX + 4];
 
 		snprintf(q, sizeof(q), "%s|", ui->view.org->query);
-		s = ui_render_fit(ui, q, FACE_BOLD, m->body_px, area.w - 2 * pad, 1, field_h, t->text,
-		                  NULL);
+		s = ui_render_fit(ui, q, FACE_BOLD, m->body_px, area.w - 2 * pad, 1, field_h,
+		                  t->text, NULL);
 		if (s) {
 			int w = s->w < area.w - 2 * pad ? s->w : area.w - 2 * pad;
 			ui_blit_text(ui, "org.query", s, area.x + pad + w / 2,
@@ -316,14 +322,14 @@ static void draw_search(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 		n = shown;
 	rows = portrait ? shown : 1;
 	if (n == 0) {
-		line(ui, "org.search_none", FACE_REGULAR, m->body_px, area.x, y + res_h / 4, area.w, 1,
-		     t->muted, true);
+		line(ui, "org.search_none", FACE_REGULAR, m->body_px, area.x, y + res_h / 4, area.w,
+		     1, t->muted, true);
 	} else {
 		int gap = m->gap / 2, bw = (area.w - (cols - 1) * gap) / cols;
 
 		for (int i = 0; i < n; i++) {
-			SDL_Rect r = {area.x + (i % cols) * (bw + gap), y + (i / cols) * (res_h + gap),
-			              bw, res_h};
+			SDL_Rect r = {area.x + (i % cols) * (bw + gap),
+			              y + (i / cols) * (res_h + gap), bw, res_h};
 			char key[32], label[2 * CV_NAME_MAX + 8];
 			const struct cv_flow_person *p = &d->results[i];
 
@@ -332,7 +338,8 @@ static void draw_search(struct cv_ui *ui, const struct metrics *m, SDL_Rect area
 				snprintf(label, sizeof(label), "%s · %s", p->name, p->organization);
 			else
 				snprintf(label, sizeof(label), "%s", p->name);
-			ui_button(ui, m, r, key, label, m->small_px, false, CV_UI_T_RESULT, i, NULL);
+			ui_button(ui, m, r, key, label, m->small_px, false, CV_UI_T_RESULT, i,
+			          NULL);
 		}
 	}
 	y += rows * res_h + (rows - 1) * (m->gap / 2) + m->gap / 2;
@@ -392,19 +399,23 @@ void ui_draw_organizer(struct cv_ui *ui, const struct metrics *m, SDL_Rect area)
 {
 	switch (ui->view.org->screen) {
 	case CV_ORG_PIN: draw_pin(ui, m, area); break;
-	case CV_ORG_CHECKING: draw_centered(ui, m, area, ICON_NONE, 0, "org.checking", false); break;
+	case CV_ORG_CHECKING:
+		draw_centered(ui, m, area, ICON_NONE, 0, "org.checking", false);
+		break;
 	case CV_ORG_MENU: draw_menu(ui, m, area); break;
 	case CV_ORG_LIVE: {
 		int bh = ui_at_least(m->s * 10 / 100, MIN_TOUCH_PX);
 		int bw = ui_at_least(m->s * 22 / 100, 2 * MIN_TOUCH_PX);
 		SDL_Rect live = {m->margin / 3, area.y - m->margin + m->margin / 3,
-		                 m->w - 2 * (m->margin / 3), area.h + 2 * m->margin - 2 * (m->margin / 3)};
+		                 m->w - 2 * (m->margin / 3),
+		                 area.h + 2 * m->margin - 2 * (m->margin / 3)};
 
 		/* the way back gets a strip of its own under the screen */
 		live.h -= bh + m->gap / 3;
 		ui_draw_live(ui, m, live);
-		ui_button(ui, m, (SDL_Rect){live.x + live.w - bw, live.y + live.h + m->gap / 3, bw, bh},
-		          "org.back", text(ui, "org.back"), m->small_px, false, CV_UI_T_BACK, 0, NULL);
+		ui_button(
+		    ui, m, (SDL_Rect){live.x + live.w - bw, live.y + live.h + m->gap / 3, bw, bh},
+		    "org.back", text(ui, "org.back"), m->small_px, false, CV_UI_T_BACK, 0, NULL);
 		break;
 	}
 	case CV_ORG_ENROL: draw_enrol(ui, m, area); break;

@@ -36,9 +36,27 @@ static const struct size sizes[] = {
     {480, 800, "480x800"},
 };
 
-enum kind { K_WELCOME, K_PIN, K_PIN_WRONG, K_PIN_LOCKED, K_MENU, K_ZONE, K_ENROL, K_SEARCH,
-            K_SEARCH_EMPTY, K_BADGE, K_NOTICE_OK, K_NOTICE_FAIL, K_LIVE, K_LIVE_ORG, K_LIVE_EMPTY,
-            K_SYNC_OFF, K_SYNC_OK, K_SYNC_CLOCK, K_SYNC_QUARANTINE };
+enum kind {
+	K_WELCOME,
+	K_PIN,
+	K_PIN_WRONG,
+	K_PIN_LOCKED,
+	K_MENU,
+	K_ZONE,
+	K_ENROL,
+	K_SEARCH,
+	K_SEARCH_EMPTY,
+	K_BADGE,
+	K_NOTICE_OK,
+	K_NOTICE_FAIL,
+	K_LIVE,
+	K_LIVE_ORG,
+	K_LIVE_EMPTY,
+	K_SYNC_OFF,
+	K_SYNC_OK,
+	K_SYNC_CLOCK,
+	K_SYNC_QUARANTINE
+};
 
 struct variant {
 	const char *name;
@@ -50,33 +68,74 @@ struct variant {
 
 static const struct variant variants[] = {
     {"org-welcome-button", K_WELCOME, false, {"welcome.title", "welcome.organizer"}, 1},
-    {"org-pin", K_PIN, false, {"org.pin_title", "org.pin_hint", "org.ok", "org.erase", "key.0"}, 13},
+    {"org-pin",
+     K_PIN,
+     false,
+     {"org.pin_title", "org.pin_hint", "org.ok", "org.erase", "key.0"},
+     13},
     {"org-pin-wrong", K_PIN_WRONG, false, {"org.pin_title", "org.pin_wrong"}, 13},
     {"org-pin-locked", K_PIN_LOCKED, true, {"org.pin_title", "org.pin_locked"}, 13},
-    {"org-menu", K_MENU, false, {"org.menu_title", "org.item_live", "org.item_enrol", "org.item_zone",
-                                 "org.item_sync", "org.item_export", "org.item_back"}, 6},
+    {"org-menu",
+     K_MENU,
+     false,
+     {"org.menu_title", "org.item_live", "org.item_enrol", "org.item_zone", "org.item_sync",
+      "org.item_export", "org.item_back"},
+     6},
     {"org-menu-de", K_MENU, true, {"org.menu_title", "org.item_live", "org.item_back"}, 6},
     {"org-zone", K_ZONE, false, {"org.zone_title", "zone.hall-a", "zone.workshop-2"}, 4},
     {"org-enrol", K_ENROL, false, {"org.enrol_title", "org.enrol_body"}, 1},
-    {"org-search", K_SEARCH, false, {"org.search_title", "org.query", "org.result.0", "key.é",
-                                     "key.erase", "key.space"}, 40},
-    {"org-search-empty", K_SEARCH_EMPTY, true, {"org.search_title", "org.search_none", "key.ß"}, 40},
+    {"org-search",
+     K_SEARCH,
+     false,
+     {"org.search_title", "org.query", "org.result.0", "key.é", "key.erase", "key.space"},
+     40},
+    {"org-search-empty",
+     K_SEARCH_EMPTY,
+     true,
+     {"org.search_title", "org.search_none", "key.ß"},
+     40},
     {"org-badge", K_BADGE, false, {"org.badge_title", "org.unbind", "org.revoke"}, 3},
     {"org-notice-bound", K_NOTICE_OK, false, {"org.done_bound"}, 1},
     {"org-notice-failed", K_NOTICE_FAIL, false, {"org.failed"}, 1},
-    {"live-standalone", K_LIVE, false, {"live.title", "live.checked_in", "live.expected", "live.encounters",
-                                        "live.arrivals", "live.zones", "live.map", "live.lonely",
-                                        "live.intros", "live.intro.0", "live.name.0"}, 0},
+    {"live-standalone",
+     K_LIVE,
+     false,
+     {"live.title", "live.checked_in", "live.expected", "live.encounters", "live.arrivals",
+      "live.zones", "live.map", "live.lonely", "live.intros", "live.intro.0", "live.name.0"},
+     0},
     {"live-organizer-de", K_LIVE_ORG, true, {"live.title", "live.map", "org.back"}, 1},
     {"live-empty", K_LIVE_EMPTY, false, {"live.title", "live.lonely_none", "live.intros_none"}, 0},
-    {"org-menu-sync-off", K_SYNC_OFF, false, {"org.menu_title", "org.sync_off", "org.item_sync"}, 6},
-    {"org-menu-sync-ok", K_SYNC_OK, false, {"org.sync_done", "org.sync_pending", "org.item_back"}, 6},
-    {"org-menu-sync-clock", K_SYNC_CLOCK, false, {"org.sync_clock", "org.sync_pending", "org.item_live"}, 6},
-    {"org-menu-sync-clock-de", K_SYNC_CLOCK, true, {"org.sync_clock", "org.sync_pending", "org.item_back"}, 6},
-    {"org-menu-sync-quarantine", K_SYNC_QUARANTINE, false, {"org.sync_held", "org.sync_pending",
-                                  "org.sync_quarantined", "org.sync_retry_hint", "org.item_back"}, 6},
-    {"org-menu-sync-quarantine-de", K_SYNC_QUARANTINE, true, {"org.sync_held", "org.sync_quarantined",
-                                     "org.sync_retry_hint", "org.item_back"}, 6},
+    {"org-menu-sync-off",
+     K_SYNC_OFF,
+     false,
+     {"org.menu_title", "org.sync_off", "org.item_sync"},
+     6},
+    {"org-menu-sync-ok",
+     K_SYNC_OK,
+     false,
+     {"org.sync_done", "org.sync_pending", "org.item_back"},
+     6},
+    {"org-menu-sync-clock",
+     K_SYNC_CLOCK,
+     false,
+     {"org.sync_clock", "org.sync_pending", "org.item_live"},
+     6},
+    {"org-menu-sync-clock-de",
+     K_SYNC_CLOCK,
+     true,
+     {"org.sync_clock", "org.sync_pending", "org.item_back"},
+     6},
+    {"org-menu-sync-quarantine",
+     K_SYNC_QUARANTINE,
+     false,
+     {"org.sync_held", "org.sync_pending", "org.sync_quarantined", "org.sync_retry_hint",
+      "org.item_back"},
+     6},
+    {"org-menu-sync-quarantine-de",
+     K_SYNC_QUARANTINE,
+     true,
+     {"org.sync_held", "org.sync_quarantined", "org.sync_retry_hint", "org.item_back"},
+     6},
 };
 
 #define VARIANT_COUNT (sizeof(variants) / sizeof(variants[0]))
@@ -109,7 +168,8 @@ static struct cv_assets *load(const char *lang, const char *theme)
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.assets_dir, sizeof(cfg.assets_dir), "%s", CONVENE_SOURCE_ASSETS);
 	snprintf(cfg.assets_language, sizeof(cfg.assets_language), "%s", lang);
-	snprintf(cfg.assets_prompts, sizeof(cfg.assets_prompts), "%s", strcmp(lang, "de") ? "default" : "de");
+	snprintf(cfg.assets_prompts, sizeof(cfg.assets_prompts), "%s",
+	         strcmp(lang, "de") ? "default" : "de");
 	snprintf(cfg.assets_theme, sizeof(cfg.assets_theme), "%s", theme);
 	if (cv_assets_load(&cfg, &a, err, sizeof(err)) != 0)
 		fail_msg("assets %s: %s", lang, err);
@@ -119,8 +179,8 @@ static struct cv_assets *load(const char *lang, const char *theme)
 /* A convening of 80 people, 60 here, in five organisations; some named. */
 static struct cv_live_snapshot *make_live(void)
 {
-	static const char *const first[] = {"Zoë", "Łukasz", "Anaïs", "Jörg", "Amara", "Kenji",
-	                                    "Søren", "Inès", "Mateo", "Priya"};
+	static const char *const first[] = {"Zoë",   "Łukasz", "Anaïs", "Jörg",  "Amara",
+	                                    "Kenji", "Søren",  "Inès",  "Mateo", "Priya"};
 	static const char *const orgs[] = {"Green Schools", "Climate Kraków", "Clinica Norte",
 	                                   "Ørsted Skolen", "Youth Forum"};
 	struct cv_live_snapshot *s = calloc(1, sizeof(*s));
@@ -142,8 +202,8 @@ static struct cv_live_snapshot *make_live(void)
 		s->people[i].present = true;
 		s->people[i].org = i % 6 == 5 ? -1 : i % 5;
 		if (i % 3 == 0)
-			snprintf(s->people[i].name, sizeof(s->people[i].name), "%s %c.", first[i / 3 % 10],
-			         'A' + i % 26);
+			snprintf(s->people[i].name, sizeof(s->people[i].name), "%s %c.",
+			         first[i / 3 % 10], 'A' + i % 26);
 	}
 	for (int k = 0; k < 90; k++) {
 		int a, b;
@@ -251,13 +311,26 @@ static void build(const struct variant *v, struct scene *sc)
 		sc->flow.screen = CV_SCREEN_WELCOME;
 		sc->flow.first.person = o->organizer;
 		sc->flow.first.person.id = 7;
-		snprintf(sc->flow.first.person.name, sizeof(sc->flow.first.person.name), "Oona Ørsted");
+		snprintf(sc->flow.first.person.name, sizeof(sc->flow.first.person.name),
+		         "Oona Ørsted");
 		snprintf(sc->flow.first.person.organization, CV_NAME_MAX, "Green Schools Network");
 		sc->view.organizer_button = true;
 		break;
-	case K_PIN: o->screen = CV_ORG_PIN; snprintf(o->pin, sizeof(o->pin), "24"); o->pin_len = 2; break;
-	case K_PIN_WRONG: o->screen = CV_ORG_PIN; o->pin_wrong = true; o->failures = 2; break;
-	case K_PIN_LOCKED: o->screen = CV_ORG_PIN; o->pin_wrong = true; o->locked_until_ms = NOW + 42000; break;
+	case K_PIN:
+		o->screen = CV_ORG_PIN;
+		snprintf(o->pin, sizeof(o->pin), "24");
+		o->pin_len = 2;
+		break;
+	case K_PIN_WRONG:
+		o->screen = CV_ORG_PIN;
+		o->pin_wrong = true;
+		o->failures = 2;
+		break;
+	case K_PIN_LOCKED:
+		o->screen = CV_ORG_PIN;
+		o->pin_wrong = true;
+		o->locked_until_ms = NOW + 42000;
+		break;
 	case K_MENU: o->screen = CV_ORG_MENU; break;
 	case K_SYNC_OFF:
 	case K_SYNC_OK:
@@ -287,7 +360,9 @@ static void build(const struct variant *v, struct scene *sc)
 			for (int i = 0; i < 3; i++) {
 				sc->data.results[i].id = 10 + i;
 				snprintf(sc->data.results[i].name, CV_NAME_MAX, "%s",
-				         i == 0 ? "Zoë Ørsted" : i == 1 ? "Zoë Øberg-Nuñez" : "Zoëlle Ørn");
+				         i == 0   ? "Zoë Ørsted"
+				         : i == 1 ? "Zoë Øberg-Nuñez"
+				                  : "Zoëlle Ørn");
 				snprintf(sc->data.results[i].organization, CV_NAME_MAX, "%s",
 				         i == 1 ? "" : "Green Schools Network");
 			}
@@ -324,7 +399,8 @@ static void build(const struct variant *v, struct scene *sc)
 	}
 }
 
-static const struct cv_ui_text_box *find_box(const struct cv_ui_text_box *b, size_t n, const char *key)
+static const struct cv_ui_text_box *find_box(const struct cv_ui_text_box *b, size_t n,
+                                             const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(b[i].key, key) == 0)
@@ -334,7 +410,8 @@ static const struct cv_ui_text_box *find_box(const struct cv_ui_text_box *b, siz
 
 static Uint32 pixel(const SDL_Surface *s, int x, int y)
 {
-	return *(const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch + (size_t)x * 4) &
+	return *(const Uint32 *)((const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch +
+	                         (size_t)x * 4) &
 	       0xFFFFFF;
 }
 
@@ -377,13 +454,16 @@ static void check_frame(struct cv_ui *ui, const struct variant *v, const struct 
 		Uint32 corner;
 		long differ = 0;
 
-		if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->x + b->w > w || b->y + b->h > h)
-			fail_msg("%s: %s at %d,%d %dx%d leaves the screen", what, b->key, b->x, b->y, b->w, b->h);
+		if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->x + b->w > w ||
+		    b->y + b->h > h)
+			fail_msg("%s: %s at %d,%d %dx%d leaves the screen", what, b->key, b->x,
+			         b->y, b->w, b->h);
 		if (b->h < 16)
 			fail_msg("%s: %s is only %d px high", what, b->key, b->h);
 		for (size_t j = i + 1; j < n; j++) {
 			const struct cv_ui_text_box *c = &boxes[j];
-			if (b->x < c->x + c->w && c->x < b->x + b->w && b->y < c->y + c->h && c->y < b->y + b->h)
+			if (b->x < c->x + c->w && c->x < b->x + b->w && b->y < c->y + c->h &&
+			    c->y < b->y + b->h)
 				fail_msg("%s: %s overlaps %s", what, b->key, c->key);
 		}
 		corner = pixel(s, b->x, b->y);
@@ -402,15 +482,18 @@ static void check_frame(struct cv_ui *ui, const struct variant *v, const struct 
 			if (!cv_ui_hit_test(ui, x, y, &hit) || hit.target == CV_UI_T_OPTION)
 				continue;
 			/* only the top-left corner of each target is measured */
-			if (cv_ui_hit_test(ui, x - 4, y, &left) && memcmp(&left, &hit, sizeof hit) == 0)
+			if (cv_ui_hit_test(ui, x - 4, y, &left) &&
+			    memcmp(&left, &hit, sizeof hit) == 0)
 				continue;
 			if (cv_ui_hit_test(ui, x, y - 4, &up) && memcmp(&up, &hit, sizeof hit) == 0)
 				continue;
 			targets++;
-			if (!cv_ui_hit_test(ui, x + 44, y, &right) || memcmp(&right, &hit, sizeof hit) != 0 ||
-			    !cv_ui_hit_test(ui, x, y + 44, &down) || memcmp(&down, &hit, sizeof hit) != 0)
-				fail_msg("%s: a target at %d,%d (kind %d) is under 48 px", what, x, y,
-				         (int)hit.target);
+			if (!cv_ui_hit_test(ui, x + 44, y, &right) ||
+			    memcmp(&right, &hit, sizeof hit) != 0 ||
+			    !cv_ui_hit_test(ui, x, y + 44, &down) ||
+			    memcmp(&down, &hit, sizeof hit) != 0)
+				fail_msg("%s: a target at %d,%d (kind %d) is under 48 px", what, x,
+				         y, (int)hit.target);
 		}
 	}
 	if (targets < v->targets)
@@ -441,7 +524,9 @@ static void render_size(const struct size *sz)
 			build(v, &sc);
 			if (sc.view.live) {
 				/* settle the map as the kiosk would, frame by frame */
-				for (int f = 0; f < 400 && cv_ui_live_step(ui, sc.view.live, NOW + f * 33); f++)
+				for (int f = 0;
+				     f < 400 && cv_ui_live_step(ui, sc.view.live, NOW + f * 33);
+				     f++)
 					;
 				sc.view.now_ms = NOW + 400 * 33;
 			}
@@ -454,10 +539,26 @@ static void render_size(const struct size *sz)
 	}
 }
 
-static void test_800x480(void **state) { (void)state; render_size(&sizes[0]); }
-static void test_1024x600(void **state) { (void)state; render_size(&sizes[1]); }
-static void test_1920x1080(void **state) { (void)state; render_size(&sizes[2]); }
-static void test_480x800(void **state) { (void)state; render_size(&sizes[3]); }
+static void test_800x480(void **state)
+{
+	(void)state;
+	render_size(&sizes[0]);
+}
+static void test_1024x600(void **state)
+{
+	(void)state;
+	render_size(&sizes[1]);
+}
+static void test_1920x1080(void **state)
+{
+	(void)state;
+	render_size(&sizes[2]);
+}
+static void test_480x800(void **state)
+{
+	(void)state;
+	render_size(&sizes[3]);
+}
 
 /* The keypad's keys are where their labels are, and the keyboard types accents. */
 static void test_hits(void **state)
@@ -511,7 +612,7 @@ static void test_hits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_800x480), cmocka_unit_test(test_1024x600),
+	    cmocka_unit_test(test_800x480),   cmocka_unit_test(test_1024x600),
 	    cmocka_unit_test(test_1920x1080), cmocka_unit_test(test_480x800),
 	    cmocka_unit_test(test_hits),
 	};
