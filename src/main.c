@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cv_app.h"
@@ -23,6 +24,7 @@
 #include "cv_roster.h"
 #include "cv_roster_formats.h"
 #include "cv_store.h"
+#include "cv_store_sync.h"
 #include "cv_store_network.h"
 #include "cv_sync_cmd.h"
 #include "cv_demo.h"
@@ -446,6 +448,49 @@ static int cmd_hash_pin(int argc)
 	return 0;
 }
 
+/* Someone who knows the right time tells the kiosk: the untrusted records of
+ * this boot are corrected from it (once per boot, originals kept), exactly
+ * as when a sync learns the server's clock. The system clock is left alone. */
+static int cmd_set_time(const struct cv_config *cfg, int argc, char **argv)
+{
+	struct cmd_opts o;
+	int rc = parse_cmd_opts(argc, argv, "", &o);
+	if (rc != 0)
+		return rc;
+	if (argc - o.positional != 1)
+		return usage_error("%s", "set-time needs the time, as 2026-12-02T10:15:00Z (UTC)");
+	const char *text = argv[o.positional];
+	struct tm tm = {0};
+	const char *end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end) {
+		fprintf(stderr,
+		        "convene: set-time: '%s' is not a UTC time like "
+		        "2026-12-02T10:15:00Z\n",
+		        text);
+		return 2;
+	}
+	int64_t trusted_ms = (int64_t)timegm(&tm) * 1000;
+	struct cv_store *store;
+	if (open_store(cfg, &store) != 0)
+		return 1;
+	struct cv_stamp now = cv_clock_stamp();
+	bool recorded = false;
+	rc = cv_store_sync_fix_clock(store, &now, trusted_ms, "organizer", &recorded);
+	cv_store_close(store);
+	if (rc != 0) {
+		fprintf(stderr, "convene: set-time: %s\n", cv_strerror(rc));
+		return 1;
+	}
+	if (recorded)
+		printf(
+		    "the clock was off by %+.1f s; this boot's untrusted records are corrected\n",
+		    (double)(trusted_ms - now.wall_ms) / 1000.0);
+	else
+		printf("nothing to correct: this boot has no untrusted record or was corrected "
+		       "already\n");
+	return 0;
+}
+
 static int cmd_not_built(const char *name)
 {
 	fprintf(stderr, "convene: '%s' is not built yet\n", name);
@@ -485,8 +530,8 @@ int main(int argc, char **argv)
 	char **sub_argv = argv + optind;
 
 	static const char *const commands[] = {
-	    "run",  "demo",  "import-roster", "export",         "status",
-	    "sync", "serve", "reader-check",  "import-network", "add-kiosk"};
+	    "run",   "demo",         "import-roster",  "export",    "status",  "sync",
+	    "serve", "reader-check", "import-network", "add-kiosk", "set-time"};
 	bool known = false;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known = known || strcmp(cmd, commands[i]) == 0;
@@ -522,5 +567,7 @@ int main(int argc, char **argv)
 		return cv_sync_cmd_serve(&cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "add-kiosk") == 0)
 		return cv_sync_cmd_add_kiosk(&cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "set-time") == 0)
+		return cmd_set_time(&cfg, sub_argc, sub_argv);
 	return cmd_not_built(cmd);
 }

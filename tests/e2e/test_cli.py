@@ -87,6 +87,40 @@ class Board(unittest.TestCase):
         self.assertIn("no-such-board", r.stderr)
 
 
+class SetTime(unittest.TestCase):
+    def test_organizer_time_corrects_this_boots_untrusted_records(self):
+        import datetime
+        k = Kiosk("settime", extra="[clock]\ntrust = never\n")
+        k.write("roster.csv", ROSTER)
+        self.assertEqual(k.run("import-roster", k.path("roster.csv")).returncode, 0)
+        k.write("tour.script", "100 tap %s\n300 tap %s\n300 press said_hi\n" % (UID[0], UID[1]))
+        self.assertEqual(k.run("run", "--headless", "--exit-when-done").returncode, 0)
+        self.assertEqual(k.scalar("SELECT count(*) FROM taps WHERE wall_trusted = 0"), 2)
+        # The kiosk's clock is three days behind: the organiser gives the time.
+        right = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)
+        r = k.run("set-time", right.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("corrected", r.stdout)
+        rows = k.query("SELECT wall_ms, corrected_wall_ms FROM record_times")
+        self.assertGreaterEqual(len(rows), 5)
+        day = 86400000
+        for wall, corrected in rows:
+            self.assertLess(abs(corrected - wall - 3 * day), 60000, (wall, corrected))
+        # Originals are kept, and a second fix in the same boot changes nothing.
+        self.assertEqual(k.scalar("SELECT count(*) FROM taps WHERE wall_trusted = 0"), 2)
+        r = k.run("set-time", right.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nothing to correct", r.stdout)
+        self.assertEqual(k.scalar("SELECT count(*) FROM clock_fixes"), 1)
+
+    def test_bad_time(self):
+        k = Kiosk("settime-bad")
+        for bad in ("yesterday", "2026-13-01T00:00:00Z", "2026-12-02 10:00"):
+            r = k.run("set-time", bad)
+            self.assertEqual(r.returncode, 2, bad)
+        self.assertEqual(k.run("set-time").returncode, 2)
+
+
 class Sync(unittest.TestCase):
     def test_sync_without_a_server_says_so(self):
         k = Kiosk("nosync")
