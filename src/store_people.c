@@ -82,9 +82,9 @@ int cv_store_record_consent(struct cv_store *store, int64_t person_id, enum cv_c
 	db = cv_store_db(store);
 	if ((cv = exec(db, "BEGIN IMMEDIATE", "starting a transaction")) < 0)
 		return cv;
-	/* The consent series of this kiosk: sync does not carry these records
-	 * yet, so they do not take numbers from the shared sequence (a number
-	 * sync cannot send would be held back as a gap). */
+	/* The consent series of this kiosk, apart from the shared sequence:
+	 * sync gives each consent its upload number when it first sends it
+	 * (sync_consent_seqs in store_sync.c) and carries this one beside it. */
 	if ((cv = prep(db, "SELECT coalesce(max(seq), 0) + 1 FROM consents WHERE kiosk_id = ?1",
 	               &st)) < 0)
 		goto fail;
