@@ -84,6 +84,11 @@ int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flo
 /* A tap as if from the reader (the sim keys). Any thread. */
 int cv_recorder_inject_tap(struct cv_recorder *rec, const char *uid_hex);
 
+/* When the reader thread last came round its loop (cv_clock_mono_ms). A
+ * backend call never blocks for long, so an old value means the reader
+ * thread is wedged. Any thread. */
+int64_t cv_recorder_reader_alive_ms(struct cv_recorder *rec);
+
 /* Stops the reader (aborting its wait), drains and stops the writer, joins
  * both, closes the reader and the store, frees rec. */
 void cv_recorder_stop(struct cv_recorder *rec);

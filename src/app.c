@@ -72,6 +72,7 @@ struct app {
 	struct shot_signature last_shot;
 	char sim_keys[SIM_KEYS][CV_UID_HEX_MAX];
 	int sim_key_count;
+	bool reader_stall_logged;
 	struct app_org *org; /* organiser mode and the live screen */
 };
 
@@ -403,6 +404,27 @@ static bool app_done(struct app *app)
 	       cv_queue_length(app->inbox) == 0 && !app->dirty;
 }
 
+/* A reader call returns within a few seconds even while the backend
+ * reopens a vanished device; one that has not come back for this long is
+ * stuck for good, and only a restart frees the reader. */
+#define READER_STALL_MS 15000
+
+static void app_watchdog(struct app *app)
+{
+	int64_t quiet = cv_clock_mono_ms() - cv_recorder_reader_alive_ms(app->recorder);
+	if (quiet < READER_STALL_MS) {
+		app->reader_stall_logged = false;
+		cv_service_watchdog_ping();
+		return;
+	}
+	if (!app->reader_stall_logged) {
+		cv_log_error("the reader thread has not come back for %lld s; letting the "
+		             "watchdog restart the kiosk",
+		             (long long)(quiet / 1000));
+		app->reader_stall_logged = true;
+	}
+}
+
 static void app_loop(struct app *app)
 {
 	SDL_Event e;
@@ -421,8 +443,8 @@ static void app_loop(struct app *app)
 		if (app_done(app))
 			break;
 		/* systemd: a loop that stops turning stops these pings, and the
-		 * service is restarted. */
-		cv_service_watchdog_ping();
+		 * service is restarted; so does a wedged reader thread. */
+		app_watchdog(app);
 		SDL_SemWaitTimeout(app->wake, (Uint32)app_wait_ms(app));
 	}
 }

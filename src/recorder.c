@@ -60,6 +60,8 @@ struct cv_recorder {
 	pthread_t reader_thread;
 	pthread_t writer_thread;
 	atomic_bool stopping;
+	/* when the reader thread last came round its loop (monotonic ms) */
+	_Atomic int64_t reader_alive_ms;
 	/* the newest search's results, handed from the writer to the UI */
 	pthread_mutex_t results_lock;
 	uint32_t results_id;
@@ -79,6 +81,7 @@ static void *reader_main(void *arg)
 	struct intake_item item;
 
 	while (!atomic_load(&rec->stopping)) {
+		atomic_store(&rec->reader_alive_ms, cv_clock_mono_ms());
 		memset(&item, 0, sizeof item);
 		item.kind = INTAKE_READER;
 		int rc = cv_reader_next(rec->reader, READER_WAIT_MS, &item.ev);
@@ -299,6 +302,7 @@ int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader, str
 		rc = CV_ENOMEM;
 		goto fail_writer;
 	}
+	atomic_store(&rec->reader_alive_ms, cv_clock_mono_ms());
 	if (pthread_create(&rec->reader_thread, NULL, reader_main, rec) != 0) {
 		rc = CV_ENOMEM;
 		goto fail_reader;
@@ -407,6 +411,11 @@ int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flo
 	}
 	pthread_mutex_unlock(&rec->results_lock);
 	return n;
+}
+
+int64_t cv_recorder_reader_alive_ms(struct cv_recorder *rec)
+{
+	return atomic_load(&rec->reader_alive_ms);
 }
 
 int cv_recorder_inject_tap(struct cv_recorder *rec, const char *uid_hex)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -209,6 +210,19 @@ static void test_zone_change(void **state)
 	assert_false(done(r, r->next_id));
 }
 
+/* The reader thread keeps coming round its loop while idle (each wait is
+ * 500 ms): the main loop's watchdog gate reads this. */
+static void test_reader_heartbeat(void **state)
+{
+	struct rig *r = *state;
+	int64_t first = cv_recorder_reader_alive_ms(r->rec);
+	assert_true(first > 0);
+	struct timespec pause = {.tv_sec = 1, .tv_nsec = 300000000L};
+	nanosleep(&pause, NULL);
+	int64_t later = cv_recorder_reader_alive_ms(r->rec);
+	assert_true(later > first);
+}
+
 static void test_consent_saved(void **state)
 {
 	struct rig *r = *state;
@@ -240,6 +254,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bind_then_check_in, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zone_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consent_saved, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_heartbeat, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
