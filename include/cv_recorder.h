@@ -72,6 +72,8 @@ int cv_recorder_submit_revoke(struct cv_recorder *rec, uint32_t id, const char *
 /* The zone written with every later tap and encounter (kept while the
  * kiosk runs; the configuration's zone again at the next start). */
 int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zone);
+/* The CSV export into a new folder under [organizer] export_dir. */
+int cv_recorder_submit_export(struct cv_recorder *rec, uint32_t id);
 
 #define CV_RECORDER_RESULTS_MAX 8
 

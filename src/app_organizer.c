@@ -12,14 +12,11 @@
 
 #include "cv_clock.h"
 #include "cv_error.h"
-#include "cv_export.h"
-#include "cv_fileutil.h"
 #include "cv_live.h"
 #include "cv_log.h"
 #include "cv_organizer.h"
 #include "cv_pin.h"
 #include "cv_recorder.h"
-#include "cv_store.h"
 #include "cv_sync_thread.h"
 
 #define CV_LOG_TAG "organizer"
@@ -191,31 +188,6 @@ bool app_org_active(const struct app_org *o)
 	return cv_org_active(&o->state);
 }
 
-/* Writes the CSV export into a new folder under the export directory (where
- * a USB stick is mounted). */
-static bool org_export(struct app_org *o)
-{
-	struct cv_store *store = NULL;
-	char dir[CV_PATH_MAX + CV_ID_MAX + 64], err[256], day[11];
-	struct cv_stamp now = cv_clock_stamp();
-	int rc;
-
-	cv_clock_local_date(now.wall_ms, day);
-	snprintf(dir, sizeof dir, "%s/convene-%s-%s-%lld", o->cfg->organizer_export_dir,
-	         o->cfg->kiosk_id, day, (long long)(now.wall_ms / 1000));
-	rc = cv_store_open(o->cfg->store_path, o->cfg->kiosk_id, &store, err, sizeof err);
-	if (rc == 0) {
-		rc = cv_export_csv(store, dir, err, sizeof err);
-		cv_store_close(store);
-	}
-	if (rc != 0) {
-		cv_log_error("export to %s failed: %s", dir, err);
-		return false;
-	}
-	cv_log_info("exported to %s", dir);
-	return true;
-}
-
 static void org_step(struct app_org *o, struct cv_org_event *ev, struct cv_flow_tap *pass,
                      bool *passed, bool *dirty);
 
@@ -249,7 +221,6 @@ static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flo
 			cv_log_warn("sync now: no [sync] url configured");
 		org_done(o, CV_ORG_EV_DONE, o->sync != NULL, dirty);
 		break;
-	case CV_ORG_FX_EXPORT: org_done(o, CV_ORG_EV_DONE, org_export(o), dirty); break;
 	case CV_ORG_FX_SEARCH:
 		/* The writer thread owns the store: the results come back in
 		 * the inbox (app_org_reply); until then the last ones stay. */
@@ -262,7 +233,8 @@ static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flo
 	case CV_ORG_FX_BIND:
 	case CV_ORG_FX_UNBIND:
 	case CV_ORG_FX_REVOKE:
-	case CV_ORG_FX_SET_ZONE: {
+	case CV_ORG_FX_SET_ZONE:
+	case CV_ORG_FX_EXPORT: {
 		int rc = CV_ECLOSED;
 		o->action_id = org_next_id(o);
 		o->pending_zone = -1;
@@ -272,6 +244,8 @@ static void org_apply(struct app_org *o, struct cv_org_effect *fx, struct cv_flo
 			rc = cv_recorder_submit_unbind(o->rec, o->action_id, fx->uid);
 		else if (o->rec && fx->kind == CV_ORG_FX_REVOKE)
 			rc = cv_recorder_submit_revoke(o->rec, o->action_id, fx->uid);
+		else if (o->rec && fx->kind == CV_ORG_FX_EXPORT)
+			rc = cv_recorder_submit_export(o->rec, o->action_id);
 		else if (o->rec && fx->zone >= 0 && fx->zone < o->data.zone_count) {
 			o->pending_zone = fx->zone;
 			rc = cv_recorder_submit_zone(o->rec, o->action_id, o->data.zones[fx->zone]);

@@ -16,6 +16,7 @@
 #include "cv_clock.h"
 #include "cv_durability.h"
 #include "cv_error.h"
+#include "cv_export.h"
 #include "cv_log.h"
 #include "cv_store.h"
 #include "cv_organizer.h"
@@ -36,6 +37,7 @@ enum intake_kind {
 	INTAKE_UNBIND, /* text: the UID */
 	INTAKE_REVOKE, /* text: the UID */
 	INTAKE_ZONE,   /* text: the zone */
+	INTAKE_EXPORT, /* the CSV export into a new folder of export_dir */
 };
 
 struct intake_item {
@@ -52,6 +54,8 @@ struct intake_item {
 
 struct cv_recorder {
 	char zone[CV_ID_MAX];
+	char kiosk_id[CV_ID_MAX];
+	char export_dir[CV_PATH_MAX]; /* [organizer] export_dir: a USB stick */
 	struct cv_reader *reader;
 	struct cv_store *store;
 	struct cv_durability *durability;
@@ -182,7 +186,26 @@ static void record_write(struct cv_recorder *rec, const struct intake_item *item
 	post(rec, &out);
 }
 
-/* Enrolment and the zone: organiser requests, answered by id. */
+/* Writes the CSV export into a new folder under the export directory (where
+ * a USB stick is mounted), from the writer's own connection: the organiser
+ * is at this kiosk meanwhile, so no tap waits behind it. */
+static int record_export(struct cv_recorder *rec)
+{
+	char dir[CV_PATH_MAX + CV_ID_MAX + 64], err[256], day[11];
+	struct cv_stamp now = cv_clock_stamp();
+
+	cv_clock_local_date(now.wall_ms, day);
+	snprintf(dir, sizeof dir, "%s/convene-%s-%s-%lld", rec->export_dir, rec->kiosk_id, day,
+	         (long long)(now.wall_ms / 1000));
+	int rc = cv_export_csv(rec->store, dir, err, sizeof err);
+	if (rc != 0)
+		cv_log_error("export to %s failed: %s", dir, err);
+	else
+		cv_log_info("exported to %s", dir);
+	return rc;
+}
+
+/* Enrolment, the zone and the export: organiser requests, answered by id. */
 static void record_request(struct cv_recorder *rec, const struct intake_item *item)
 {
 	struct cv_inbox_item out = {.kind = CV_INBOX_ORG_DONE, .write_id = item->write_id};
@@ -218,9 +241,11 @@ static void record_request(struct cv_recorder *rec, const struct intake_item *it
 		cv_log_info("zone changed from %s to %s", rec->zone, item->text);
 		snprintf(rec->zone, sizeof rec->zone, "%s", item->text);
 		break;
+	case INTAKE_EXPORT: rc = record_export(rec); break;
 	default: rc = CV_EINVAL; break;
 	}
-	if (rc == 0 && item->kind != INTAKE_SEARCH && item->kind != INTAKE_ZONE)
+	if (rc == 0 && item->kind != INTAKE_SEARCH && item->kind != INTAKE_ZONE &&
+	    item->kind != INTAKE_EXPORT)
 		cv_durability_poke(rec->durability);
 	if (rc != 0 && item->kind != INTAKE_SEARCH)
 		cv_log_warn("organiser request %d failed: %s", (int)item->kind, cv_strerror(rc));
@@ -284,6 +309,8 @@ int cv_recorder_start(const struct cv_config *cfg, struct cv_reader *reader, str
 		return CV_ENOMEM;
 	}
 	snprintf(rec->zone, sizeof rec->zone, "%s", cfg->zone);
+	snprintf(rec->kiosk_id, sizeof rec->kiosk_id, "%s", cfg->kiosk_id);
+	snprintf(rec->export_dir, sizeof rec->export_dir, "%s", cfg->organizer_export_dir);
 	pthread_mutex_init(&rec->results_lock, NULL);
 	rec->reader = reader;
 	rec->inbox = inbox;
@@ -397,6 +424,11 @@ int cv_recorder_submit_revoke(struct cv_recorder *rec, uint32_t id, const char *
 int cv_recorder_submit_zone(struct cv_recorder *rec, uint32_t id, const char *zone)
 {
 	return submit_request(rec, INTAKE_ZONE, id, zone, 0);
+}
+
+int cv_recorder_submit_export(struct cv_recorder *rec, uint32_t id)
+{
+	return submit_request(rec, INTAKE_EXPORT, id, NULL, 0);
 }
 
 int cv_recorder_take_results(struct cv_recorder *rec, uint32_t id, struct cv_flow_person *out,
