@@ -14,12 +14,17 @@ BOARDS = {
         "dsi": True,
         # BCM2711: the I2C controller cannot stretch the clock.
         "i2c_stretch": False,
+        # The header's GPIO chip, by label: its number can change.
+        "gpio_chip": "pinctrl-bcm2711",
         "boot": ["[pi4]", "arm_64bit=1", "dtoverlay=vc4-kms-v3d"],
     },
     "pi5": {
         "title": "Raspberry Pi 5",
         "dsi": True,
         "i2c_stretch": True,
+        # The header's GPIOs are on the RP1 south bridge, not on gpiochip0
+        # with every kernel.
+        "gpio_chip": "pinctrl-rp1",
         "boot": ["[pi5]", "dtoverlay=vc4-kms-v3d"],
     },
     "zero2w": {
@@ -27,6 +32,7 @@ BOARDS = {
         # The Zero 2 W has no DSI display connector.
         "dsi": False,
         "i2c_stretch": False,
+        "gpio_chip": "pinctrl-bcm2835",
         "boot": ["[pi02]", "arm_64bit=1", "dtoverlay=vc4-kms-v3d"],
     },
 }
@@ -115,6 +121,8 @@ DISPLAYS = {
             "Touch comes from the display's own controller (ft5x06) through the"
             " overlay: no calibration.",
             "Mounted upside down in its case: set [display] rotation = 180.",
+            "On its side (portrait): rotation = 90 (the panel's right edge up) or"
+            " 270 (left edge up), with width = 480 and height = 800.",
             "On a Pi 5 with the cable in the other DSI port: dtoverlay=vc4-kms-dsi-7inch,dsi0.",
         ],
     },
@@ -127,11 +135,18 @@ DISPLAYS = {
         # even when the screen powers up after the Pi, goes on the kernel
         # command line.
         "cmdline_add": ["video=HDMI-A-1:1024x600@60D"],
+        # libinput's calibration matrix; identity changes nothing.
+        "touch_calibration": "1 0 0 0 1 0",
         "notes": [
-            "Touch arrives over USB as an absolute HID digitizer (hid-multitouch):"
-            " no calibration. Screens with a resistive SPI touch controller need"
-            " their vendor's overlay and calibration instead.",
+            "Touch arrives over USB as an absolute HID digitizer (hid-multitouch),"
+            " usually right as it is. Resistive or cheap USB controllers may land"
+            " off the finger: measure [display] touch_calibration as docs/config.md"
+            " (Rotation and touch) says, or copy a LIBINPUT_CALIBRATION_MATRIX"
+            " from the screen's vendor. Resistive SPI controllers also need their"
+            " vendor's overlay.",
             "Other sizes: change [display] width/height and video= in cmdline.txt.",
+            "On its side (portrait): rotation = 90 or 270 with width = 600 and"
+            " height = 1024; the calibration stays as measured at rotation 0.",
         ],
     },
 }
@@ -176,6 +191,25 @@ def ini(b, r, d):
         f"rotation = {D['rotation']}",
         # KMSDRM has no blocking event wait: poll input at 50 Hz.
         "input_poll_ms = 20",
+    ]
+    if "touch_calibration" in D:
+        lines += [
+            "; The touch sensor onto the picture, libinput's matrix a b c d e f;",
+            "; 1 0 0 0 1 0 changes nothing. To measure it: docs/config.md, Rotation and touch.",
+            f"touch_calibration = {D['touch_calibration']}",
+        ]
+    lines.append("")
+    # Tap feedback is wired by hand, so it stays an example: uncomment it
+    # in /etc/convene/convene.conf (docs/board-setup.md has the wiring).
+    lines += [
+        "; Tap feedback (optional): an LED on GPIO 17 (pin 11) and an active buzzer",
+        "; on GPIO 27 (pin 13), through a transistor. Copy into convene.conf and",
+        "; uncomment; docs/board-setup.md shows the wiring.",
+        ";[feedback]",
+        f";chip = {B['gpio_chip']}",
+        ";led_line = 17",
+        ";buzzer_line = 27",
+        ";active_low = false",
         "",
     ]
     return "\n".join(lines)

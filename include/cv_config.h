@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cv_clock.h"
+#include "cv_touch.h"
 
 #define CV_PATH_MAX 512
 #define CV_ID_MAX 64
@@ -31,6 +32,7 @@ enum cv_modulation {
 #define CV_BOARD_MAX 64
 #define CV_SIM_KEYS_MAX 9         /* keys 1..9 of the sim reader */
 #define CV_ORGANIZER_HASH_MAX 160 /* an Argon2id string of crypto_pwhash_str, with room */
+#define CV_FEEDBACK_LINE_MAX 1023 /* the highest [feedback] line offset accepted */
 
 struct cv_config {
 	/* [kiosk] */
@@ -55,6 +57,8 @@ struct cv_config {
 	int display_height;
 	bool display_fullscreen;
 	int display_rotation; /* 0, 90, 180 or 270 degrees clockwise */
+	/* the touch sensor onto the panel, before rotation (cv_touch.h) */
+	struct cv_touch_matrix display_touch_calibration;
 	int display_input_poll_ms;
 	char display_font[CV_PATH_MAX]; /* empty: found through fontconfig */
 	bool sound;                     /* [audio] sound */
@@ -95,6 +99,13 @@ struct cv_config {
 	char organizer_export_dir[CV_PATH_MAX];         /* where USB sticks are mounted */
 	/* [consent] */
 	bool consent_ask; /* ask on screen at a person's first tap when the roster did not say */
+	/* [feedback]: an LED and a buzzer on GPIO lines, both optional */
+	char feedback_chip[CV_ID_MAX]; /* a gpiochip name, /dev path, number or label */
+	int feedback_led_line;         /* line offset on the chip; -1: none */
+	int feedback_buzzer_line;      /* line offset on the chip; -1: none */
+	bool feedback_active_low;      /* "on" drives the lines low */
+	int feedback_led_ms;           /* how long the LED stays lit for a tap */
+	int feedback_buzzer_ms;        /* how long one beep lasts */
 
 	char source[CV_PATH_MAX]; /* the file these came from, or "(defaults)" */
 };

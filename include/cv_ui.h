@@ -1,7 +1,8 @@
 /* The touchscreen UI: SDL2 and SDL2_ttf draw one screen per flow state,
  * laid out from the window size (800x480, 1024x600, 1920x1080, portrait
- * too). Drawing reads the view and never changes it. Only the SDL main
- * thread may call these. */
+ * too) turned by the rotation, so the screen as people see it is what is
+ * laid out, hit-tested and saved. Drawing reads the view and never changes
+ * it. Only the SDL main thread may call these. */
 #ifndef CV_UI_H
 #define CV_UI_H
 
@@ -15,10 +16,14 @@
 #include "cv_live.h"
 #include "cv_organizer.h"
 #include "cv_sync_client.h"
+#include "cv_touch.h"
 
 struct cv_ui_options {
-	int width;
+	int width; /* the screen as people see it: the window is turned by rotation */
 	int height;
+	int rotation; /* 0, 90, 180 or 270 degrees clockwise the picture is turned */
+	/* the touch sensor onto the panel (cv_touch.h); NULL: identity */
+	const struct cv_touch_matrix *touch_calibration;
 	bool fullscreen;
 	bool headless;         /* SDL's offscreen video driver, no audio device */
 	const char *font_path; /* NULL or "": found through fontconfig */
@@ -110,21 +115,36 @@ int cv_ui_draw(struct cv_ui *ui, const struct cv_ui_view *view);
 /* The prompt option under window point (x, y) on the last frame, or -1. */
 int cv_ui_hit_option(const struct cv_ui *ui, int x, int y);
 
-/* What window point (x, y) hits on the last frame; false (and target
- * NONE) for nothing. */
+/* What screen point (x, y) hits on the last frame; false (and target
+ * NONE) for nothing. Points are on the screen as people see it (the last
+ * frame's cv_ui_size), whatever the rotation. */
 bool cv_ui_hit_test(const struct cv_ui *ui, int x, int y, struct cv_ui_hit *out);
+
+union SDL_Event;
+
+/* The screen point of a press: an SDL_FINGERDOWN (calibrated, turned back
+ * by the rotation) or a left SDL_MOUSEBUTTONDOWN that SDL did not make up
+ * from a touch (turned back). False for any other event. */
+bool cv_ui_event_point(const struct cv_ui *ui, const union SDL_Event *e, int *x, int *y);
+
+/* What the press e hits on the last frame: cv_ui_event_point, then
+ * cv_ui_hit_test. False (and target NONE) for other events and misses. */
+bool cv_ui_hit_event(const struct cv_ui *ui, const union SDL_Event *e, struct cv_ui_hit *out);
 
 /* Advances the live network map's layout and its animations to now_ms for
  * snap (borrowed). Returns true while something still moves: call again
  * and redraw about every 33 ms until it returns false. */
 bool cv_ui_live_step(struct cv_ui *ui, const struct cv_live_snapshot *snap, int64_t now_ms);
 
-/* Writes the last presented frame as a PNG. Returns 0 or CV_EIO. */
+/* Writes the last presented frame as a PNG, upright as people see it
+ * (not turned as the panel shows it). Returns 0 or CV_EIO. */
 int cv_ui_save_png(struct cv_ui *ui, const char *path);
 
 /* The texts of the last frame. */
 size_t cv_ui_text_boxes(const struct cv_ui *ui, const struct cv_ui_text_box **boxes);
 
+/* The size of the screen as people see it, in pixels: the panel's turned
+ * by the rotation. */
 void cv_ui_size(const struct cv_ui *ui, int *width, int *height);
 
 /* Plays the short confirmation sound, if sound is on. Never blocks. */

@@ -15,6 +15,7 @@
 #include "cv_assets.h"
 #include "cv_clock.h"
 #include "cv_error.h"
+#include "cv_feedback.h"
 #include "cv_fileutil.h"
 #include "cv_flow.h"
 #include "cv_log.h"
@@ -73,7 +74,8 @@ struct app {
 	char sim_keys[SIM_KEYS][CV_UID_HEX_MAX];
 	int sim_key_count;
 	bool reader_stall_logged;
-	struct app_org *org; /* organiser mode and the live screen */
+	struct app_org *org;          /* organiser mode and the live screen */
+	struct cv_feedback *feedback; /* [feedback] LED and buzzer; NULL: none */
 };
 
 /* ---- background sync ([sync] url): its state is logged on change, kept
@@ -118,7 +120,10 @@ static void app_apply_effects(struct app *app, const struct cv_flow_effects *fx)
 			rc = cv_recorder_submit_answer(app->recorder, e->write_id, e->b_tap_seq,
 			                               answer);
 			break;
-		case CV_FLOW_FX_SOUND: cv_ui_play_confirm(app->ui); break;
+		case CV_FLOW_FX_SOUND:
+			cv_ui_play_confirm(app->ui);
+			cv_feedback_signal(app->feedback, CV_FEEDBACK_CONFIRM);
+			break;
 		case CV_FLOW_FX_RECORD_CONSENT:
 			rc = cv_recorder_submit_consent(app->recorder, e->write_id, e->person_a,
 			                                e->consent, e->show_name, e->a_tap_seq);
@@ -128,6 +133,7 @@ static void app_apply_effects(struct app *app, const struct cv_flow_effects *fx)
 			/* The write never reached the writer: tell the flow at once,
 			 * so the screen says it was not saved. */
 			cv_log_error("could not queue a write: %s", cv_strerror(rc));
+			cv_feedback_signal(app->feedback, CV_FEEDBACK_ERROR);
 			struct cv_flow_event ev = {.kind = CV_FLOW_EV_SAVED,
 			                           .now_ms = cv_clock_mono_ms()};
 			ev.u.saved.write_id = e->write_id;
@@ -161,20 +167,25 @@ static void app_consent(struct app *app, int input)
 	app_step(app, &ev);
 }
 
-/* A touch at window point (x, y): a prompt option for the flow, anything
- * else for organiser mode. */
+/* What a touch hit: a prompt option for the flow, anything else for
+ * organiser mode. */
+static void app_hit(struct app *app, const struct cv_ui_hit *hit)
+{
+	if (hit->target == CV_UI_T_CONSENT && !app_org_active(app->org))
+		app_consent(app, hit->index);
+	else if (hit->target == CV_UI_T_OPTION && !app_org_active(app->org))
+		app_press(app, hit->index);
+	else if (hit->target != CV_UI_T_OPTION && hit->target != CV_UI_T_CONSENT)
+		app_org_hit(app->org, hit, &app->flow, &app->dirty);
+}
+
+/* A touch at screen point (x, y), on the screen as people see it. */
 static void app_touch(struct app *app, int x, int y)
 {
 	struct cv_ui_hit hit;
 
-	if (!cv_ui_hit_test(app->ui, x, y, &hit))
-		return;
-	if (hit.target == CV_UI_T_CONSENT && !app_org_active(app->org))
-		app_consent(app, hit.index);
-	else if (hit.target == CV_UI_T_OPTION && !app_org_active(app->org))
-		app_press(app, hit.index);
-	else if (hit.target != CV_UI_T_OPTION && hit.target != CV_UI_T_CONSENT)
-		app_org_hit(app->org, &hit, &app->flow, &app->dirty);
+	if (cv_ui_hit_test(app->ui, x, y, &hit))
+		app_hit(app, &hit);
 }
 
 static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
@@ -191,6 +202,12 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 		    !app_org_tap(app->org, &item->tap, &ev.u.tap, &app->dirty))
 			break;
 		app_step(app, &ev);
+		/* A card that cannot be a badge (the refused screen entered
+		 * now, not a debounced second read): the error pulses, as for
+		 * a tap that was not saved. */
+		if (ev.u.tap.random_uid && app->flow.screen == CV_SCREEN_REFUSED &&
+		    app->flow.entered_ms == ev.now_ms)
+			cv_feedback_signal(app->feedback, CV_FEEDBACK_ERROR);
 		break;
 	case CV_INBOX_READER:
 		if (item->online)
@@ -206,6 +223,8 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 		ev.kind = CV_FLOW_EV_SAVED;
 		ev.u.saved.write_id = item->kind == CV_INBOX_SAVED ? item->write_id : 0;
 		ev.u.saved.ok = item->kind == CV_INBOX_SAVED && item->ok;
+		if (!ev.u.saved.ok)
+			cv_feedback_signal(app->feedback, CV_FEEDBACK_ERROR);
 		app_step(app, &ev);
 		break;
 	case CV_INBOX_PRESS: {
@@ -235,7 +254,7 @@ static void app_handle_inbox(struct app *app, const struct cv_inbox_item *item)
 
 static void app_handle_sdl(struct app *app, const SDL_Event *e)
 {
-	int w, h;
+	struct cv_ui_hit hit;
 
 	switch (e->type) {
 	case SDL_QUIT: app->quit = true; break;
@@ -249,16 +268,12 @@ static void app_handle_sdl(struct app *app, const SDL_Event *e)
 		}
 		break;
 	case SDL_MOUSEBUTTONDOWN:
-		if (e->button.which == SDL_TOUCH_MOUSEID)
-			break; /* the finger event below carries the touch */
-		if (e->button.button == SDL_BUTTON_LEFT)
-			app_touch(app, e->button.x, e->button.y);
+	case SDL_FINGERDOWN:
+		/* calibrated and turned back onto the screen people see (a click
+		 * SDL makes up from a touch is left out: its finger counts) */
+		if (cv_ui_hit_event(app->ui, e, &hit))
+			app_hit(app, &hit);
 		break;
-	case SDL_FINGERDOWN: {
-		cv_ui_size(app->ui, &w, &h);
-		app_touch(app, (int)(e->tfinger.x * (float)w), (int)(e->tfinger.y * (float)h));
-		break;
-	}
 	case SDL_WINDOWEVENT:
 		if (e->window.event == SDL_WINDOWEVENT_EXPOSED ||
 		    e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
@@ -486,6 +501,8 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	struct cv_ui_options ui_opts = {
 	    .width = cfg->display_width,
 	    .height = cfg->display_height,
+	    .rotation = cfg->display_rotation,
+	    .touch_calibration = &cfg->display_touch_calibration,
 	    .fullscreen = cfg->display_fullscreen,
 	    .headless = opts->headless,
 	    .font_path = cfg->display_font,
@@ -527,6 +544,17 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	app_org_set_recorder(app.org, app.recorder);
 	if (cfg->reader_driver == CV_READER_DRIVER_SIM)
 		app_load_sim_keys(&app);
+	/* The LED and buzzer are a nicety: without them the kiosk still runs. */
+	struct cv_feedback_options fb_opts = cv_feedback_options_from_config(cfg);
+	if (cv_feedback_wanted(&fb_opts)) {
+		if (cv_feedback_open(&fb_opts, &app.feedback, err, sizeof err) == 0) {
+			char what[160];
+			cv_feedback_describe(app.feedback, what, sizeof what);
+			cv_log_info("feedback: %s", what);
+		} else {
+			cv_log_warn("no tap feedback: %s", err);
+		}
+	}
 
 	app.dirty = true;
 	app_draw(&app);
@@ -548,6 +576,7 @@ int cv_app_run(const struct cv_config *cfg, const struct cv_run_options *opts)
 	/* Closing the inbox first releases a writer blocked on it. */
 	cv_queue_close(app.inbox);
 	cv_recorder_stop(app.recorder);
+	cv_feedback_close(app.feedback);
 out_inbox:
 	app_org_destroy(app.org);
 	cv_queue_destroy(app.inbox);

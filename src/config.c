@@ -50,8 +50,9 @@ struct key_spec {
 	key_setter set;               /* KEY_SPECIAL */
 };
 
-static const char *const sections[] = {"kiosk", "store", "reader", "display",   "audio",   "assets",
-                                       "flow",  "clock", "sync",   "organizer", "consent", "serve"};
+static const char *const sections[] = {"kiosk",   "store", "reader",  "display", "audio",
+                                       "assets",  "flow",  "clock",   "sync",    "organizer",
+                                       "consent", "serve", "feedback"};
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 
 /* ---- value rules ---- */
@@ -217,6 +218,11 @@ static int set_rotation(struct cv_config *cfg, const char *v, char *why, size_t 
 	return CV_EINVAL;
 }
 
+static int set_touch_calibration(struct cv_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return cv_touch_matrix_parse(v, &cfg->display_touch_calibration, why, whylen);
+}
+
 /* Copies the item of a comma list that starts at *p into item (trimmed),
  * and moves *p past it; *p becomes NULL after the last item. Returns false
  * when the item does not fit. */
@@ -340,6 +346,45 @@ static int set_url(struct cv_config *cfg, const char *v, char *why, size_t whyle
 	return 0;
 }
 
+/* [feedback] led_line, buzzer_line: a line offset on the chip, or none. */
+static int set_line(int *field, const char *v, char *why, size_t whylen)
+{
+	if (*v == '\0' || ascii_ieq(v, "none") || strcmp(v, "-1") == 0) {
+		*field = -1;
+		return 0;
+	}
+	long n = 0;
+	const char *p = *v == '+' ? v + 1 : v;
+	if (*p == '\0')
+		n = -1;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p) || n > CV_FEEDBACK_LINE_MAX) {
+			n = -1;
+			break;
+		}
+		n = n * 10 + (*p - '0');
+	}
+	if (n < 0 || n > CV_FEEDBACK_LINE_MAX) {
+		snprintf(why, whylen,
+		         "must be a line offset on the chip from 0 to %d, "
+		         "or none (or -1, or empty)",
+		         CV_FEEDBACK_LINE_MAX);
+		return CV_EINVAL;
+	}
+	*field = (int)n;
+	return 0;
+}
+
+static int set_led_line(struct cv_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_line(&cfg->feedback_led_line, v, why, whylen);
+}
+
+static int set_buzzer_line(struct cv_config *cfg, const char *v, char *why, size_t whylen)
+{
+	return set_line(&cfg->feedback_buzzer_line, v, why, whylen);
+}
+
 /* ---- the table of keys ---- */
 
 #define OFF(field) offsetof(struct cv_config, field)
@@ -385,6 +430,7 @@ static const struct key_spec keys[] = {
     SPECIAL("display", "rotation", set_rotation),
     INT("display", "input_poll_ms", display_input_poll_ms, 5, 200, "milliseconds"),
     TEXT("display", "font", display_font, NULL, NULL, false),
+    SPECIAL("display", "touch_calibration", set_touch_calibration),
     BOOL("audio", "sound", sound),
     TEXT("assets", "dir", assets_dir, NULL, NULL, false),
     TEXT("assets", "language", assets_language, valid_language,
@@ -419,6 +465,12 @@ static const struct key_spec keys[] = {
          "must be zone ids (letters, digits, '.', '_' or '-') separated by commas", false),
     TEXT("organizer", "export_dir", organizer_export_dir, NULL, NULL, false),
     BOOL("consent", "ask", consent_ask),
+    TEXT("feedback", "chip", feedback_chip, NULL, NULL, true),
+    SPECIAL("feedback", "led_line", set_led_line),
+    SPECIAL("feedback", "buzzer_line", set_buzzer_line),
+    BOOL("feedback", "active_low", feedback_active_low),
+    INT("feedback", "led_ms", feedback_led_ms, 10, 10000, "milliseconds"),
+    INT("feedback", "buzzer_ms", feedback_buzzer_ms, 10, 2000, "milliseconds"),
 };
 #define KEY_COUNT (sizeof keys / sizeof keys[0])
 
@@ -753,7 +805,7 @@ static bool check_line(const char *buf, char *why, size_t whylen)
 	show(trimmed, shown, sizeof shown);
 	snprintf(why, whylen,
 	         "[%s]: unknown section; %s(known sections: kiosk, store, reader, display, "
-	         "audio, assets, flow, clock, sync, organizer, consent, serve)",
+	         "audio, assets, flow, clock, sync, organizer, consent, serve, feedback)",
 	         shown, hint);
 	return false;
 }
@@ -838,6 +890,7 @@ void cv_config_defaults(struct cv_config *cfg)
 	cfg->display_height = 480;
 	cfg->display_fullscreen = false;
 	cfg->display_rotation = 0;
+	cfg->display_touch_calibration = CV_TOUCH_IDENTITY;
 	cfg->display_input_poll_ms = 20;
 	cfg->sound = true;
 	snprintf(cfg->assets_language, sizeof cfg->assets_language, "en");
@@ -855,6 +908,11 @@ void cv_config_defaults(struct cv_config *cfg)
 	cfg->sync_timeout_s = 60;
 	cfg->sync_attempts = 8;
 	snprintf(cfg->serve_listen, sizeof cfg->serve_listen, "127.0.0.1:8765");
+	snprintf(cfg->feedback_chip, sizeof cfg->feedback_chip, "gpiochip0");
+	cfg->feedback_led_line = -1;
+	cfg->feedback_buzzer_line = -1;
+	cfg->feedback_led_ms = 150;
+	cfg->feedback_buzzer_ms = 60;
 	snprintf(cfg->source, sizeof cfg->source, "(defaults)");
 }
 
@@ -894,6 +952,15 @@ int cv_config_parse(const char *text, const char *filename, struct cv_config *cf
 	}
 	if (bad_line > 0) {
 		cv_error_format(err, errlen, "%s:%zu: %s", file, bad_line, bad_why);
+		return CV_EINVAL;
+	}
+	/* Checked once the whole file is read, so that a file may swap the
+	 * lines a board profile gave in either order. */
+	if (cfg->feedback_led_line >= 0 && cfg->feedback_led_line == cfg->feedback_buzzer_line) {
+		cv_error_format(err, errlen,
+		                "%s: [feedback] led_line and buzzer_line are both %d: the LED and "
+		                "the buzzer need a line each",
+		                file, cfg->feedback_led_line);
 		return CV_EINVAL;
 	}
 	return 0;

@@ -16,10 +16,12 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cv_clock.h"
 #include "cv_error.h"
+#include "cv_feedback.h"
 #include "cv_reader.h"
 
 /* The flag libnfc's uart.c sets in c_iflag to mark a port it has open. */
@@ -227,7 +229,57 @@ int cv_reader_clear_stale_claim(const char *connstring)
 	return rc;
 }
 
+/* Waits while fb plays a confirmation (and a little), for the check's
+ * reader: nothing else runs on this thread meanwhile. */
+static void play_confirm(struct cv_feedback *fb)
+{
+	if (!fb)
+		return;
+	cv_feedback_signal(fb, CV_FEEDBACK_CONFIRM);
+	int ms = cv_feedback_pattern_ms(fb, CV_FEEDBACK_CONFIRM) + 50;
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* Opens the [feedback] lines, if any, says how that went and plays one
+ * confirmation so whoever runs the check sees and hears it. The kiosk runs
+ * without feedback that fails, so neither does the exit code depend on it.
+ * Returns the handle, or NULL. */
+static struct cv_feedback *check_feedback(const struct cv_config *cfg)
+{
+	struct cv_feedback_options opts = cv_feedback_options_from_config(cfg);
+	struct cv_feedback *fb = NULL;
+	char msg[320];
+
+	if (!cv_feedback_wanted(&opts)) {
+		printf("Feedback lines: none configured ([feedback] led_line, buzzer_line)\n");
+		return NULL;
+	}
+	if (cv_feedback_open(&opts, &fb, msg, sizeof msg) != 0) {
+		printf("Feedback lines: cannot open: %s.\n"
+		       "  (the kiosk runs without the LED and buzzer then)\n",
+		       msg);
+		return NULL;
+	}
+	cv_feedback_describe(fb, msg, sizeof msg);
+	printf("Feedback lines: opened OK: %s; one confirmation pulse now\n", msg);
+	fflush(stdout);
+	play_confirm(fb);
+	return fb;
+}
+
+static int check_reader(const struct cv_config *cfg, int wait_ms, struct cv_feedback *fb);
+
 int cv_reader_check(const struct cv_config *cfg, int wait_ms)
+{
+	struct cv_feedback *fb = check_feedback(cfg);
+	int code = check_reader(cfg, wait_ms, fb);
+	cv_feedback_close(fb);
+	return code;
+}
+
+static int check_reader(const struct cv_config *cfg, int wait_ms, struct cv_feedback *fb)
 {
 	const char *cs = cfg->reader_connstring;
 	char path[CV_PATH_MAX], msg[160];
@@ -326,6 +378,7 @@ int cv_reader_check(const struct cv_config *cfg, int wait_ms)
 			printf("NDEF:      %s\n", ev.ndef_info[0] ? ev.ndef_info : "(none read)");
 			printf("Attendee id from NDEF: %s\n",
 			       ev.ndef_id[0] ? ev.ndef_id : "(none)");
+			play_confirm(fb);
 			code = 0;
 			break;
 		}

@@ -969,8 +969,75 @@ static int draw_banners(struct cv_ui *ui, const struct metrics *m)
 	return y;
 }
 
-/* Draws the frame of ui->view into the back buffer. Returns 0 or
- * CV_EDEVICE when the renderer refuses. */
+/* ---- rotation: the frame is drawn upright and copied turned ---- */
+
+/* Measures the window and, turned by the rotation, the screen; with a
+ * rotation, points the renderer at the upright frame texture, (re)made at
+ * the screen's size. Without one the frame goes straight to the back
+ * buffer, as cheap as it ever was. Returns 0 or CV_EDEVICE. */
+static int frame_begin(struct cv_ui *ui)
+{
+	int pw, ph, tw = 0, th = 0;
+
+	/* while a target is set, the output size is the target's */
+	if (SDL_GetRenderTarget(ui->renderer))
+		SDL_SetRenderTarget(ui->renderer, NULL);
+	if (SDL_GetRendererOutputSize(ui->renderer, &pw, &ph) != 0)
+		SDL_GetWindowSize(ui->window, &pw, &ph);
+	cv_touch_turn_size(ui->rotation, pw, ph, &ui->w, &ui->h);
+	if (ui->rotation == 0)
+		return 0;
+	if (ui->frame && (SDL_QueryTexture(ui->frame, NULL, NULL, &tw, &th) != 0 || tw != ui->w ||
+	                  th != ui->h)) {
+		SDL_DestroyTexture(ui->frame);
+		ui->frame = NULL;
+	}
+	if (!ui->frame) {
+		ui->frame = SDL_CreateTexture(ui->renderer, SDL_PIXELFORMAT_ARGB8888,
+		                              SDL_TEXTUREACCESS_TARGET, ui->w, ui->h);
+		if (!ui->frame) {
+			cv_log_error("the frame to turn, %dx%d: %s", ui->w, ui->h, SDL_GetError());
+			return CV_EDEVICE;
+		}
+		/* copied as it is, pixel for pixel */
+		SDL_SetTextureBlendMode(ui->frame, SDL_BLENDMODE_NONE);
+		SDL_SetTextureScaleMode(ui->frame, SDL_ScaleModeNearest);
+	}
+	if (SDL_SetRenderTarget(ui->renderer, ui->frame) != 0) {
+		cv_log_error("drawing into the frame to turn: %s", SDL_GetError());
+		return CV_EDEVICE;
+	}
+	return 0;
+}
+
+/* Copies the upright frame, turned, onto the window's back buffer. */
+static int frame_show(struct cv_ui *ui)
+{
+	SDL_Rect dst;
+	SDL_Point centre;
+
+	if (ui->rotation == 0)
+		return 0;
+	if (SDL_SetRenderTarget(ui->renderer, NULL) != 0) {
+		cv_log_error("drawing: %s", SDL_GetError());
+		return CV_EDEVICE;
+	}
+	/* SDL turns clockwise about a point of the rectangle; whole pixels,
+	 * as the software renderer drops half ones */
+	cv_touch_turn_placement(ui->rotation, ui->w, ui->h, &dst.x, &dst.y, &centre.x, &centre.y);
+	dst.w = ui->w;
+	dst.h = ui->h;
+	if (SDL_RenderCopyEx(ui->renderer, ui->frame, NULL, &dst, (double)ui->rotation, &centre,
+	                     SDL_FLIP_NONE) != 0) {
+		cv_log_error("turning the frame: %s", SDL_GetError());
+		return CV_EDEVICE;
+	}
+	return 0;
+}
+
+/* Draws the frame of ui->view, upright, into the back buffer or (with a
+ * rotation) the frame texture. Returns 0 or CV_EDEVICE when the renderer
+ * refuses. */
 static int render_frame(struct cv_ui *ui)
 {
 	const struct cv_theme *t = cv_assets_theme(ui->assets);
@@ -978,8 +1045,8 @@ static int render_frame(struct cv_ui *ui)
 	SDL_Rect area;
 	int top;
 
-	if (SDL_GetRendererOutputSize(ui->renderer, &ui->w, &ui->h) != 0)
-		SDL_GetWindowSize(ui->window, &ui->w, &ui->h);
+	if (frame_begin(ui) != 0)
+		return CV_EDEVICE;
 	ui_metrics_for(ui->w, ui->h, &m);
 	ui->box_count = 0;
 	ui->option_count = 0;
@@ -1081,7 +1148,7 @@ int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *asset
 {
 	struct cv_ui *ui;
 	Uint32 flags = SDL_WINDOW_SHOWN;
-	int rc = CV_EDEVICE;
+	int rc = CV_EDEVICE, win_w, win_h;
 
 	*out = NULL;
 	if (errlen)
@@ -1093,6 +1160,9 @@ int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *asset
 	}
 	ui->assets = assets;
 	ui->headless = opts->headless;
+	if (opts->rotation == 90 || opts->rotation == 180 || opts->rotation == 270)
+		ui->rotation = opts->rotation;
+	ui->calibration = opts->touch_calibration ? *opts->touch_calibration : CV_TOUCH_IDENTITY;
 	if (opts->headless) {
 		SDL_SetHintWithPriority(SDL_HINT_VIDEODRIVER, "offscreen", SDL_HINT_OVERRIDE);
 		/* or SDL would load a GL stack only to copy the frame to nowhere */
@@ -1121,11 +1191,12 @@ int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *asset
 	rc = CV_EDEVICE;
 	if (opts->fullscreen)
 		flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+	/* width x height is the screen people see; the panel is it turned */
+	cv_touch_turn_size(ui->rotation, opts->width, opts->height, &win_w, &win_h);
 	ui->window = SDL_CreateWindow("Convene", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-	                              opts->width, opts->height, flags);
+	                              win_w, win_h, flags);
 	if (!ui->window) {
-		snprintf(err, errlen, "window %dx%d: %s", opts->width, opts->height,
-		         SDL_GetError());
+		snprintf(err, errlen, "window %dx%d: %s", win_w, win_h, SDL_GetError());
 		goto fail;
 	}
 	/* the offscreen driver has no GPU; the software renderer also makes
@@ -1139,17 +1210,31 @@ int cv_ui_create(const struct cv_ui_options *opts, const struct cv_assets *asset
 		snprintf(err, errlen, "renderer: %s", SDL_GetError());
 		goto fail;
 	}
+	if (ui->rotation != 0 && !SDL_RenderTargetSupported(ui->renderer)) {
+		snprintf(err, errlen,
+		         "[display] rotation = %d needs a renderer that can draw into a texture, "
+		         "and this one cannot",
+		         ui->rotation);
+		goto fail;
+	}
 	if (opts->fullscreen)
 		SDL_ShowCursor(SDL_DISABLE); /* a touch kiosk: no pointer over the text */
-	if (SDL_GetRendererOutputSize(ui->renderer, &ui->w, &ui->h) != 0)
-		SDL_GetWindowSize(ui->window, &ui->w, &ui->h);
+	if (SDL_GetRendererOutputSize(ui->renderer, &win_w, &win_h) != 0)
+		SDL_GetWindowSize(ui->window, &win_w, &win_h);
+	cv_touch_turn_size(ui->rotation, win_w, win_h, &ui->w, &ui->h);
 	if (opts->sound && !opts->headless)
 		audio_open(ui);
 	{
 		SDL_RendererInfo info;
 		if (SDL_GetRendererInfo(ui->renderer, &info) == 0)
-			cv_log_info("display %dx%d, %s renderer, font %s", ui->w, ui->h, info.name,
-			            ui->font_path[FACE_REGULAR]);
+			cv_log_info(
+			    "display %dx%d, rotation %d, screen %dx%d, %s renderer, font %s", win_w,
+			    win_h, ui->rotation, ui->w, ui->h, info.name,
+			    ui->font_path[FACE_REGULAR]);
+		if (!cv_touch_matrix_is_identity(&ui->calibration))
+			cv_log_info("touch calibration %g %g %g %g %g %g", ui->calibration.a,
+			            ui->calibration.b, ui->calibration.c, ui->calibration.d,
+			            ui->calibration.e, ui->calibration.f);
 	}
 	*out = ui;
 	return 0;
@@ -1169,6 +1254,8 @@ void cv_ui_destroy(struct cv_ui *ui)
 	if (ui->audio_up)
 		SDL_QuitSubSystem(SDL_INIT_AUDIO);
 	ui_live_free(ui);
+	if (ui->frame)
+		SDL_DestroyTexture(ui->frame);
 	for (int i = 0; i < ui->font_count; i++)
 		TTF_CloseFont(ui->fonts[i].font);
 	if (ui->ttf_up)
@@ -1201,7 +1288,7 @@ int cv_ui_draw(struct cv_ui *ui, const struct cv_ui_view *view)
 		ui->view.org_data = &ui->org_data;
 	}
 	ui->have_frame = true;
-	if (render_frame(ui) != 0)
+	if (render_frame(ui) != 0 || frame_show(ui) != 0)
 		return CV_EDEVICE;
 	SDL_RenderPresent(ui->renderer);
 	return 0;
@@ -1237,10 +1324,41 @@ bool cv_ui_hit_test(const struct cv_ui *ui, int x, int y, struct cv_ui_hit *out)
 	return false;
 }
 
+bool cv_ui_event_point(const struct cv_ui *ui, const SDL_Event *e, int *x, int *y)
+{
+	struct cv_touch_geometry g = {ui->rotation, ui->w, ui->h};
+	int ww = 0, wh = 0;
+
+	switch (e->type) {
+	case SDL_FINGERDOWN:
+		cv_touch_from_finger(&g, &ui->calibration, e->tfinger.x, e->tfinger.y, x, y);
+		return true;
+	case SDL_MOUSEBUTTONDOWN:
+		/* SDL also reports a touch as a click; the finger event has it */
+		if (e->button.which == SDL_TOUCH_MOUSEID || e->button.button != SDL_BUTTON_LEFT)
+			return false;
+		/* mouse points are in the window's units, which may not be pixels */
+		SDL_GetWindowSize(ui->window, &ww, &wh);
+		cv_touch_from_window(&g, ww, wh, e->button.x, e->button.y, x, y);
+		return true;
+	default: return false;
+	}
+}
+
+bool cv_ui_hit_event(const struct cv_ui *ui, const SDL_Event *e, struct cv_ui_hit *out)
+{
+	int x, y;
+
+	memset(out, 0, sizeof(*out));
+	if (!cv_ui_event_point(ui, e, &x, &y))
+		return false;
+	return cv_ui_hit_test(ui, x, y, out);
+}
+
 int cv_ui_save_png(struct cv_ui *ui, const char *path)
 {
 	SDL_Surface *shot;
-	int rc = CV_EIO;
+	int rc = CV_EIO, got;
 
 	if (!ui->have_frame) {
 		cv_log_error("%s: no frame drawn yet", path);
@@ -1248,16 +1366,23 @@ int cv_ui_save_png(struct cv_ui *ui, const char *path)
 	}
 	/* After a present the back buffer is undefined on some renderers, so
 	 * the frame is drawn again from the saved view (same pixels: drawing
-	 * depends on the view only) and read back before any present. */
-	if (render_frame(ui) != 0)
+	 * depends on the view only) and read back before any present. With a
+	 * rotation it is read from the frame texture: upright, as people see
+	 * it, whichever way the panel is mounted. */
+	if (render_frame(ui) != 0) {
+		SDL_SetRenderTarget(ui->renderer, NULL);
 		return CV_EIO;
+	}
 	shot = SDL_CreateRGBSurfaceWithFormat(0, ui->w, ui->h, 24, SDL_PIXELFORMAT_RGB24);
 	if (!shot) {
 		cv_log_error("%s: %s", path, SDL_GetError());
+		SDL_SetRenderTarget(ui->renderer, NULL);
 		return CV_EIO;
 	}
-	if (SDL_RenderReadPixels(ui->renderer, NULL, SDL_PIXELFORMAT_RGB24, shot->pixels,
-	                         shot->pitch) != 0) {
+	got = SDL_RenderReadPixels(ui->renderer, NULL, SDL_PIXELFORMAT_RGB24, shot->pixels,
+	                           shot->pitch);
+	SDL_SetRenderTarget(ui->renderer, NULL);
+	if (got != 0) {
 		cv_log_error("%s: reading the frame: %s", path, SDL_GetError());
 		goto out;
 	}

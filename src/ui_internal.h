@@ -44,7 +44,14 @@ struct cv_ui {
 	bool headless;
 	bool video_up;
 	bool ttf_up;
-	int w, h; /* renderer output size of the last frame */
+	/* the screen as people see it: the last frame's size, the window's
+	 * turned by the rotation */
+	int w, h;
+	int rotation;                       /* 0, 90, 180 or 270 */
+	struct cv_touch_matrix calibration; /* touch sensor onto the panel */
+	/* Rotation other than 0: the frame is drawn upright into this target
+	 * (owned, w x h) and copied turned onto the window. */
+	SDL_Texture *frame;
 	char font_path[FACE_COUNT][CV_PATH_MAX];
 	bool synth_bold; /* one font file for both faces: bold is synthesised */
 	struct font_slot fonts[FONT_CACHE_MAX];

@@ -9,7 +9,7 @@ arch=$1
 dir=$2
 pkgs="libc6-dev libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev libsqlite3-dev libinih-dev
   libcsv-dev libjansson-dev libfontconfig-dev libnfc-dev libsystemd-dev libcmocka-dev
-  libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev"
+  libsodium-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev libgpiod-dev"
 
 sources=""
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do

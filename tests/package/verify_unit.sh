@@ -38,6 +38,13 @@ for want in '^Type=notify$' '^WatchdogSec=' '^Restart=always$' '^RestartSec=[12]
 	'^NoNewPrivileges=yes$' '^PrivateTmp=yes$' '^DevicePolicy=closed$' '^User=convene$'; do
 	grep -q "$want" "$unit" || { echo "FAIL: $unit lacks $want"; exit 1; }
 done
+# The tap feedback's GPIO lines: the service may open gpiochip devices, and
+# the udev rule gives them to its group (Debian leaves them root-only).
+grep -q '^DeviceAllow=char-gpiochip rw$' "$unit" ||
+	{ echo "FAIL: $unit does not allow the gpiochip devices"; exit 1; }
+grep -q '^SUBSYSTEM=="gpio", KERNEL=="gpiochip\[0-9\]\*", GROUP="convene", MODE="0660"$' \
+	"$src/firmware/udev/60-convene.rules" ||
+	{ echo "FAIL: 60-convene.rules does not give the convene group the gpiochip devices"; exit 1; }
 grep -q '^RuntimeWatchdogSec=15$' "$src/firmware/systemd/system.conf.d/50-convene-watchdog.conf" ||
 	{ echo "FAIL: the hardware watchdog drop-in does not arm 15 s"; exit 1; }
 

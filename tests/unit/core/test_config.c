@@ -359,6 +359,50 @@ static void test_display_keys(void **state)
 	assert_string_equal(cfg.display_font, "/opt/fonts/Inter.ttf");
 }
 
+/* [display] touch_calibration: libinput's six numbers, identity by default,
+ * and every wrong value refused with the key named. */
+static void test_display_touch_calibration(void **state)
+{
+	const struct cv_touch_matrix *m = &cfg.display_touch_calibration;
+
+	(void)state;
+	cv_config_defaults(&cfg);
+	assert_true(cv_touch_matrix_is_identity(m));
+	assert_int_equal(parse_kv("display", "touch_calibration", "1 0 0 0 1 0"), 0);
+	assert_true(cv_touch_matrix_is_identity(m));
+	assert_int_equal(parse_kv("display", "touch_calibration", "1.1 0 -0.05 0 1.15 -0.07"), 0);
+	assert_float_equal(m->a, 1.1, 1e-12);
+	assert_float_equal(m->b, 0, 0);
+	assert_float_equal(m->c, -0.05, 1e-12);
+	assert_float_equal(m->d, 0, 0);
+	assert_float_equal(m->e, 1.15, 1e-12);
+	assert_float_equal(m->f, -0.07, 1e-12);
+	/* quoted, with commas, or with xinput's third row */
+	assert_int_equal(parse_kv("display", "touch_calibration", "\"-1, 0, 1, 0, 1, 0\""), 0);
+	assert_float_equal(m->a, -1, 0);
+	assert_float_equal(m->c, 1, 0);
+	assert_int_equal(parse_kv("display", "touch_calibration", "0 1 0 1 0 0 0 0 1"), 0);
+	assert_float_equal(m->b, 1, 0);
+	assert_float_equal(m->d, 1, 0);
+	/* an inline comment is not a seventh number */
+	assert_int_equal(parse_kv("display", "touch_calibration", "1 0 0 0 1 0 ; no correction"),
+	                 0);
+	assert_true(cv_touch_matrix_is_identity(m));
+
+	assert_bad("display", "touch_calibration", "", "must be 6 numbers a b c d e f");
+	assert_bad("display", "touch_calibration", "1 0 0 0 1", "found 5");
+	assert_bad("display", "touch_calibration", "1 0 0 0 1 0 0", "found 7");
+	assert_bad("display", "touch_calibration", "1 0 0 0 1 0 1 0 1", "last row must be 0 0 1");
+	assert_bad("display", "touch_calibration", "1 0 0 0 one 0",
+	           "number 5 ('one') is not a number");
+	assert_bad("display", "touch_calibration", "1 0 nan 0 1 0",
+	           "number 3 ('nan') is not finite");
+	assert_bad("display", "touch_calibration", "1 0 0 0 1e400 0", "too large to be finite");
+	assert_bad("display", "touch_calibration", "1 2 0 2 4 0", "is degenerate");
+	assert_bad("display", "touch_calibration", "0 0 0 0 0 0", "a*e - b*d is 0");
+	assert_contains(err, "(got '0 0 0 0 0 0')");
+}
+
 static void test_audio_keys(void **state)
 {
 	(void)state;
@@ -647,6 +691,7 @@ int main(void)
 	    cmocka_unit_test(test_store_keys),
 	    cmocka_unit_test(test_reader_keys),
 	    cmocka_unit_test(test_display_keys),
+	    cmocka_unit_test(test_display_touch_calibration),
 	    cmocka_unit_test(test_audio_keys),
 	    cmocka_unit_test(test_assets_keys),
 	    cmocka_unit_test(test_flow_keys),
