@@ -46,7 +46,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # build's sysroot. These are bookworm's (and Raspberry Pi OS's) names.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libc6, libsdl2-2.0-0, libsdl2-ttf-2.0-0, libsdl2-image-2.0-0, libsqlite3-0, libnfc6, \
-libinih1, libcsv3, libjansson4, libfontconfig1, libsystemd0, systemd, fonts-dejavu-core")
+libinih1, libcsv3, libjansson4, libfontconfig1, libsystemd0, libgpiod2, libsodium23, libcurl4, \
+libmicrohttpd12, zlib1g, systemd, fonts-dejavu-core")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${_fw}/debian/postinst;${_fw}/debian/prerm;${_fw}/debian/postrm;${_fw}/debian/conffiles")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)

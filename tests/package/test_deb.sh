@@ -51,7 +51,17 @@ for s in postinst prerm postrm; do
 	[ -x "$work/control/$s" ] || fail "no $s"
 	sh -n "$work/control/$s" || fail "$s does not parse"
 done
-dpkg-deb -f "$v1" Depends | grep -q libnfc6 || fail "Depends lacks libnfc6"
+# Depends is written by hand (a cross build's sysroot hides the libraries
+# from dpkg-shlibdeps): every library the program links must be named in it.
+depends=$(dpkg-deb -f "$v1" Depends | tr -d ' ' | tr ',' '\n' | sed 's/(.*//')
+for so in $(readelf -d "$build/convene" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+	path=$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')
+	[ -n "$path" ] || fail "$so (linked by the program) is not installed here"
+	pkg=$(dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null || true)
+	pkg=${pkg%%:*}
+	[ -n "$pkg" ] || fail "no package owns $path ($so)"
+	echo "$depends" | grep -qx "$pkg" || fail "Depends lacks $pkg, which holds $so"
+done
 
 # --- a throwaway root ---
 root="$work/root"
