@@ -29,9 +29,10 @@ mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p; s/^deb  *\(\[[^]]*\] *\)\{0,1\}\([^
 	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1)
 
 packages="systemd-sysv,udev,kmod,dbus,linux-image-arm64,initramfs-tools,raspi-firmware,
-cloud-guest-utils,fdisk,e2fsprogs,busybox-static,ca-certificates,
+cloud-guest-utils,fdisk,e2fsprogs,busybox-static,zstd,ca-certificates,
 libsdl2-2.0-0,libsdl2-ttf-2.0-0,libsdl2-image-2.0-0,libsqlite3-0,libnfc6,libinih1,libcsv3,
-libjansson4,libfontconfig1,libsystemd0,fonts-dejavu-core,libgl1-mesa-dri,libegl1,libgbm1,
+libjansson4,libfontconfig1,libsystemd0,libgpiod2,libsodium23,libcurl4,libmicrohttpd12,zlib1g,
+fonts-dejavu-core,libgl1-mesa-dri,libegl1,libgbm1,
 libgles2,alsa-utils"
 packages=$(echo "$packages" | tr -d '\n')
 
@@ -68,10 +69,13 @@ if [ ! -e "$work/stage2.done" ]; then
 	rm -f "$work/root.ext4"
 	mke2fs -q -t ext4 -L cv-root -d "$root" "$work/root.ext4" 3G
 	say "second stage under qemu-system-aarch64 (slow: emulated)"
-	timeout 3600 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none \
+	# cache=unsafe: dpkg syncs every file, and each flush costs dearly under
+	# emulation; the file system is only used once qemu has exited cleanly
+	# (stage2.sh syncs and powers off) and is checked with e2fsck below.
+	timeout 3600 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -nographic -nic none -device virtio-rng-pci \
 		-kernel "$work/vmlinuz" -initrd "$work/initrd-stage2.img" \
 		-append "console=ttyAMA0 root=/dev/vda rw init=/stage2.sh panic=5" \
-		-drive "file=$work/root.ext4,format=raw,if=virtio" -no-reboot \
+		-drive "file=$work/root.ext4,format=raw,if=virtio,cache=unsafe" -no-reboot \
 		>"$out/stage2-console.log" 2>&1
 	grep -q "CONVENE-STAGE2-OK" "$out/stage2-console.log" || {
 		tail -n 30 "$out/stage2-console.log"

@@ -14,7 +14,7 @@ cp "$x/bin/busybox" "$t/bin/busybox"
 mods="$x/lib/modules/$kver"
 # The package leaves modules.dep to its postinst: make it here.
 [ -s "$mods/modules.dep" ] || depmod -b "$x" "$kver"
-want="virtio_pci virtio_blk crc32c_generic ext4"
+want="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
 list=""
 # modules.dep: "kernel/path/mod.ko: deps...", dependencies first.
 for m in $want; do

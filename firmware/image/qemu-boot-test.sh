@@ -37,9 +37,9 @@ log="$out/boot-console.log"
 cp "$img" "$out/card.img"
 truncate -s +256M "$out/card.img"
 
-qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic -no-reboot -nic none \
+qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic -no-reboot -nic none -device virtio-rng-pci \
 	-kernel "$boot/vmlinuz" -initrd "$boot/initrd.img" \
-	-append "console=ttyAMA0 root=LABEL=cv-root ro rootwait panic=5" \
+	-append "console=ttyAMA0 root=LABEL=cv-root ro rootwait panic=5 systemd.journald.forward_to_console=1" \
 	-drive "file=$out/card.img,format=raw,if=virtio" >"$log" 2>&1 &
 qemu=$!
 ok=0

@@ -7,6 +7,11 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 set -e
+# raspi-firmware's scripts refuse to run unless /boot/firmware is a mount
+# point (on a Pi it is the boot partition). The boot partition is laid out
+# later from the packages' files, so what they copy here is thrown away.
+mkdir -p /boot/firmware
+mount -t tmpfs tmpfs /boot/firmware
 /debootstrap/debootstrap --second-stage
 # Everything but the root's packages' own: the program and first boot.
 mount -t proc proc /proc 2>/dev/null || true
@@ -19,7 +24,10 @@ systemctl mask serial-getty@ttyAMA0.service
 : >/etc/machine-id
 apt-get clean
 rm -rf /var/lib/apt/lists/*
+umount /boot/firmware
 sync
 echo CONVENE-STAGE2-OK
 mount -o remount,ro / || true
 echo o >/proc/sysrq-trigger
+# init must not exit while the power-off happens: the kernel would panic
+sleep 60
