@@ -14,23 +14,7 @@ cp "$x/bin/busybox" "$t/bin/busybox"
 mods="$x/lib/modules/$kver"
 # The package leaves modules.dep to its postinst: make it here.
 [ -s "$mods/modules.dep" ] || depmod -b "$x" "$kver"
-want="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
-list=""
-# modules.dep: "kernel/path/mod.ko: deps...", dependencies first.
-for m in $want; do
-	line=$(grep -E "/$m\.ko(\.xz)?:" "$mods/modules.dep" || true)
-	[ -n "$line" ] || continue # built in
-	for dep in $(echo "${line#*:}" | tr ' ' '\n' | tac) "${line%%:*}"; do
-		case " $list " in *" $dep "*) ;; *) list="$list $dep" ;; esac
-	done
-done
-: >"$t/modules"
-for f in $list; do
-	b=$(basename "$f")
-	cp "$mods/$f" "$t/lib/modules/$b"
-	case $b in *.xz) xz -d "$t/lib/modules/$b"; b=${b%.xz} ;; esac
-	echo "$b" >>"$t/modules"
-done
+"$(dirname "$0")/copy-modules.sh" "$mods" "$t" virtio_pci virtio_blk virtio_rng crc32c_generic ext4
 cat >"$t/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -47,4 +31,3 @@ exec switch_root /root "${init:-/sbin/init}"
 INIT
 chmod 755 "$t/init"
 (cd "$t" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
-echo "initramfs with:$list"

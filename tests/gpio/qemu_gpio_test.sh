@@ -129,21 +129,8 @@ t="$work/initramfs"
 rm -rf "$t"
 mkdir -p "$t/bin" "$t/lib/modules" "$t/proc" "$t/sys" "$t/dev" "$t/host"
 cp "$bb" "$t/bin/busybox"
-list=""
-for m in configfs virtio_pci 9pnet_virtio 9p; do
-	line=$(grep -E "/$m\.ko(\.xz)?:" "$mods/modules.dep" || true)
-	[ -n "$line" ] || continue # built in
-	for dep in $(echo "${line#*:}" | tr ' ' '\n' | tac) "${line%%:*}"; do
-		case " $list " in *" $dep "*) ;; *) list="$list $dep" ;; esac
-	done
-done
 : >"$t/modules"
-for f in $list; do
-	b=$(basename "$f")
-	cp "$mods/$f" "$t/lib/modules/$b"
-	case $b in *.xz) xz -d "$t/lib/modules/$b" && b=${b%.xz} ;; esac
-	echo "$b" >>"$t/modules"
-done
+sh "$(dirname "$0")/../../firmware/image/copy-modules.sh" "$mods" "$t" configfs virtio_pci 9pnet_virtio 9p >/dev/null
 if [ -n "$sim_ko" ]; then
 	cp "$sim_ko" "$t/lib/modules/gpio-sim.ko"
 	echo gpio-sim.ko >>"$t/modules"
