@@ -25,6 +25,8 @@
 #include "cv_ui.h"
 #include "ui_check.h"
 
+#include "../panel_pixel.h"
+
 static char artifacts[512];
 static char dir[640];
 static struct cv_assets *assets;
@@ -111,30 +113,6 @@ static SDL_Surface *window_pixels(SDL_Window *window)
 	copy = SDL_ConvertSurfaceFormat(shown, SDL_PIXELFORMAT_ARGB8888, 0);
 	assert_non_null(copy);
 	return copy;
-}
-
-/* Where SDL_RenderCopyEx puts screen pixel (x, y) of a w x h screen when it
- * turns the picture clockwise onto the panel. */
-static void panel_pixel(int rotation, int w, int h, int x, int y, int *px, int *py)
-{
-	switch (rotation) {
-	case 90:
-		*px = h - 1 - y;
-		*py = x;
-		break;
-	case 180:
-		*px = w - 1 - x;
-		*py = h - 1 - y;
-		break;
-	case 270:
-		*px = y;
-		*py = w - 1 - x;
-		break;
-	default:
-		*px = x;
-		*py = y;
-		break;
-	}
 }
 
 /* Draws the prompt at w x h upright (rotation 0) and returns its window

@@ -15,6 +15,8 @@
 #include "cv_error.h"
 #include "cv_touch.h"
 
+#include "../../panel_pixel.h"
+
 #define assert_contains(hay, needle)                                                               \
 	do {                                                                                       \
 		if (!strstr((hay), (needle)))                                                      \
@@ -113,30 +115,6 @@ static void test_corners_and_centre(void **state)
 			assert_int_equal(ax, bx);
 			assert_int_equal(ay, by);
 		}
-}
-
-/* Where SDL_RenderCopyEx puts screen pixel (x, y) of a w x h screen when
- * it turns the picture clockwise onto the panel. */
-static void panel_pixel(int rotation, int w, int h, int x, int y, int *px, int *py)
-{
-	switch (rotation) {
-	case 90:
-		*px = h - 1 - y;
-		*py = x;
-		break;
-	case 180:
-		*px = w - 1 - x;
-		*py = h - 1 - y;
-		break;
-	case 270:
-		*px = y;
-		*py = w - 1 - x;
-		break;
-	default:
-		*px = x;
-		*py = y;
-		break;
-	}
 }
 
 /* Every pixel of a small screen, drawn turned onto the panel, is found
